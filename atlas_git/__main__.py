@@ -1,0 +1,3 @@
+from atlas_git.cli import main
+
+raise SystemExit(main())
