@@ -85,9 +85,9 @@ def _step(title: str, args: list[str], cwd: Path, env: dict[str, str], stdin: st
 
 
 def _available(command: str) -> bool:
-    from atlas_git.cli import _COMMANDS, _available as avail
+    from atlas_git.registry import COMMANDS, available
 
-    return command in _COMMANDS and avail(command)
+    return command in COMMANDS and available(command)
 
 
 def run_demo(*, keep: bool = False) -> int:
