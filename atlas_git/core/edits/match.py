@@ -1,0 +1,228 @@
+"""Locating a hunk's ``before`` lines in a file by content, never by line number.
+
+Levels, loosest last: exact; trailing whitespace ignored; whitespace-tolerant
+with a consistent indentation shift (tabs vs spaces, or the whole block
+indented differently: ``after`` is re-indented the same way). When nothing
+matches with the full context, blank edge lines and then edge context lines are
+dropped, always keeping the changed lines. A level returns every place it
+matches; choosing among several is the caller's job (and may mean refusing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+_TABSIZES = (8, 4, 2)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a hunk (possibly with edge context dropped) matches in the file."""
+
+    start: int  # index of the first matched file line
+    before: tuple[str, ...]  # the hunk lines that matched (edge context maybe dropped)
+    after: tuple[str, ...]  # their replacement, re-indented if the level required it
+    level: str
+    raw_after: tuple[str, ...] = ()  # the replacement as the hunk wrote it
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.before)
+
+
+def body(line: str) -> str:
+    """A hunk or file line without a carriage return left over from CRLF."""
+    return line[:-1] if line.endswith("\r") else line
+
+
+def _collapse(line: str) -> str:
+    return " ".join(line.split())
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def _width(indent: str, tabsize: int) -> int:
+    return len(indent.expandtabs(tabsize))
+
+
+class FileIndex:
+    """Per-level keys of a file's lines and where each key occurs."""
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        self.lines = [body(line) for line in lines]
+        self.keys: dict[str, list[str]] = {
+            "exact": self.lines,
+            "whitespace": [line.rstrip() for line in self.lines],
+            "indent": [_collapse(line) for line in self.lines],
+        }
+        self._where: dict[str, dict[str, list[int]]] = {}
+
+    def positions(self, level: str, first_key: str) -> list[int]:
+        where = self._where.get(level)
+        if where is None:
+            where = {}
+            for i, key in enumerate(self.keys[level]):
+                where.setdefault(key, []).append(i)
+            self._where[level] = where
+        return where.get(first_key, [])
+
+
+_KEYFUNCS: dict[str, Callable[[str], str]] = {
+    "exact": lambda s: s,
+    "whitespace": str.rstrip,
+    "indent": _collapse,
+}
+LEVELS = ("exact", "whitespace", "indent")
+
+
+def find(index: FileIndex, lines: Sequence[str], level: str, at_eof: bool = False) -> list[int]:
+    """Start positions where ``lines`` (non-empty) match the file at ``level``."""
+    keyf = _KEYFUNCS[level]
+    want = [keyf(body(line)) for line in lines]
+    keys = index.keys[level]
+    n = len(want)
+    hits = []
+    for pos in index.positions(level, want[0]):
+        if pos + n > len(keys) or (at_eof and pos + n != len(keys)):
+            continue
+        if keys[pos : pos + n] == want and (
+            level != "indent" or _shift(index.lines[pos : pos + n], lines) is not None
+        ):
+            hits.append(pos)
+    return hits
+
+
+def _shift(file_lines: Sequence[str], hunk_lines: Sequence[str]) -> tuple[int, int] | None:
+    """(tabsize, column shift) that maps the hunk's indentation onto the file's, if one does."""
+    pairs = [
+        (_indent(f), _indent(body(h)))
+        for f, h in zip(file_lines, hunk_lines, strict=True)
+        if f.strip()
+    ]
+    for tabsize in _TABSIZES:
+        shifts = {_width(fi, tabsize) - _width(hi, tabsize) for fi, hi in pairs}
+        if len(shifts) <= 1:
+            return tabsize, (shifts.pop() if shifts else 0)
+    return None
+
+
+def reindent(file_lines: Sequence[str], before: Sequence[str], after: Sequence[str]) -> list[str] | None:
+    """``after`` with its indentation moved the way ``before`` differs from the file.
+
+    Lines whose indentation appears in ``before`` take the file's indentation
+    for it; others are shifted by the same number of columns, written with
+    tabs if the file indents with tabs. None if a line would go below column 0.
+    """
+    found = _shift(file_lines, before)
+    if found is None:
+        return None
+    tabsize, delta = found
+    mapping: dict[str, str] = {}
+    uses_tabs = False
+    for f, h in zip(file_lines, before, strict=True):
+        if f.strip():
+            mapping.setdefault(_indent(body(h)), _indent(f))
+            uses_tabs = uses_tabs or _indent(f).startswith("\t")
+    out = []
+    for line in after:
+        text = body(line)
+        cr = line[len(text) :]
+        if not text.strip():
+            out.append(line)
+            continue
+        ind = _indent(text)
+        if ind in mapping:
+            new = mapping[ind]
+        else:
+            width = _width(ind, tabsize) + delta
+            if width < 0:
+                return None
+            new = "\t" * (width // tabsize) + " " * (width % tabsize) if uses_tabs else " " * width
+        out.append(new + text[len(ind) :] + cr)
+    return out
+
+
+def _edge_variants(before: Sequence[str], after: Sequence[str]) -> list[tuple[int, int]]:
+    """(lead, trail) counts of edge context lines to drop, blank-only trims first."""
+    lead = 0
+    limit = min(len(before), len(after))
+    while lead < limit and before[lead] == after[lead]:
+        lead += 1
+    trail = 0
+    while trail < limit - lead and before[-1 - trail] == after[-1 - trail]:
+        trail += 1
+    variants: list[tuple[int, int]] = []
+    blank_lead = 0
+    while blank_lead < lead and not before[blank_lead].strip():
+        blank_lead += 1
+    blank_trail = 0
+    while blank_trail < trail and not before[-1 - blank_trail].strip():
+        blank_trail += 1
+    if blank_lead or blank_trail:
+        variants.append((blank_lead, blank_trail))
+    pure_insert = len(before) == lead + trail
+    for total in range(1, lead + trail + 1):
+        for dl in range(min(total, lead) + 1):
+            dt = total - dl
+            if dt > trail or (dl, dt) in variants:
+                continue
+            kept = before[dl : len(before) - dt]
+            nonblank = sum(1 for line in kept if line.strip())
+            if nonblank < (2 if pure_insert else 1):
+                continue
+            variants.append((dl, dt))
+    return variants
+
+
+def locate(
+    index: FileIndex, before: Sequence[str], after: Sequence[str], at_eof: bool = False,
+    *, trim_context: bool = True,
+) -> list[Placement]:
+    """Every placement of the hunk at the first (strictest) level that matches anywhere."""
+    found = _locate_at(index, before, after, at_eof)
+    if found or not trim_context:
+        return found
+    for dl, dt in _edge_variants(before, after):
+        b = before[dl : len(before) - dt]
+        a = after[dl : len(after) - dt]
+        found = _locate_at(index, b, a, at_eof and dt == 0)
+        if found:
+            return found
+    return []
+
+
+def _locate_at(
+    index: FileIndex, before: Sequence[str], after: Sequence[str], at_eof: bool
+) -> list[Placement]:
+    if not before:
+        return []
+    for level in LEVELS:
+        hits = find(index, before, level, at_eof)
+        if not hits:
+            continue
+        placements = []
+        for pos in hits:
+            new_after: Sequence[str] = after
+            if level == "indent":
+                moved = reindent(index.lines[pos : pos + len(before)], before, after)
+                if moved is None:
+                    continue
+                new_after = moved
+            placements.append(Placement(pos, tuple(before), tuple(new_after), level, tuple(after)))
+        if placements:
+            return placements
+    return []
+
+
+def present(index: FileIndex, lines: Sequence[str]) -> list[int]:
+    """Where ``lines`` already appear (for already-applied checks), strictest level first."""
+    if not lines:
+        return []
+    for level in LEVELS:
+        hits = find(index, lines, level)
+        if hits:
+            return hits
+    return []

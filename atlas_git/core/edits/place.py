@@ -1,0 +1,232 @@
+"""Placing all of one file's hunks, refusing ambiguity, and writing the result.
+
+Every hunk of a diff is located against the same original text (as in a real
+diff); a hunk that matches several places is settled only when the diff's own
+hunk order leaves exactly one possibility, otherwise it is refused with the
+candidate line numbers. Hunks whose result is already there are counted and
+skipped. Hunks not found in the original get one more try, one by one, against
+the text with the others applied (SEARCH/REPLACE blocks that build on each other).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from atlas_git.core.edits.match import FileIndex, Placement, body, find, locate, present
+from atlas_git.core.edits.model import Hunk
+from atlas_git.core.edits.text import TextFile
+
+_MAX_SHOWN = 6
+
+
+@dataclass
+class HunkOutcome:
+    """What happened to one hunk; ``reason`` completes "FILE: hunk N ..." when it failed."""
+
+    status: Literal["applied", "already", "failed"]
+    reason: str = ""
+    header_line: int | None = None
+    retry: bool = False  # not found: worth a try against the partly edited text
+
+
+def place_hunks(content: str, hunks: Sequence[Hunk], *, trust_order: bool) -> tuple[list[HunkOutcome], str]:
+    """Apply ``hunks`` to ``content``; return one outcome per hunk and the new text."""
+    outcomes, text = _place_round(content, list(range(len(hunks))), hunks, trust_order)
+    for k, outcome in enumerate(outcomes):
+        if outcome.status == "failed" and outcome.retry:
+            again, new_text = _place_round(text, [k], hunks, trust_order=False)
+            if again[k].status != "failed":
+                outcomes[k] = again[k]
+                text = new_text
+    return outcomes, text
+
+
+def _place_round(
+    content: str, todo: list[int], hunks: Sequence[Hunk], trust_order: bool
+) -> tuple[list[HunkOutcome], str]:
+    tf = TextFile.parse(content)
+    index = FileIndex(tf.bodies)
+    outcomes = [HunkOutcome("failed", "was not tried", h.header_line) for h in hunks]
+    candidates: dict[int, list[Placement]] = {}
+    for k in todo:
+        hunk = hunks[k]
+        outcome, found = _candidates(tf, index, hunk)
+        outcomes[k] = outcome
+        if found:
+            candidates[k] = found
+
+    lines = [h.header_line for k, h in enumerate(hunks) if k in candidates and h.header_line is not None]
+    ordered = trust_order and lines == sorted(lines)
+    chosen, ambiguous = _resolve(candidates, ordered)
+    for k, options in ambiguous.items():
+        shown = ", ".join(str(p.start + 1) for p in options[:_MAX_SHOWN])
+        more = "" if len(options) <= _MAX_SHOWN else f" and {len(options) - _MAX_SHOWN} more"
+        outcomes[k] = HunkOutcome(
+            "failed",
+            f"is ambiguous: it matches {len(options)} places (lines {shown}{more}); "
+            "include more surrounding lines to pick one",
+            hunks[k].header_line,
+        )
+    chosen = _drop_overlaps(chosen, outcomes, hunks)
+    for k in chosen:
+        outcomes[k] = HunkOutcome("applied", header_line=hunks[k].header_line)
+    return outcomes, _render(tf, chosen, hunks)
+
+
+def _candidates(tf: TextFile, index: FileIndex, hunk: Hunk) -> tuple[HunkOutcome, list[Placement]]:
+    """Placements for one hunk, or an outcome saying why there are none."""
+    n = len(tf.bodies)
+    failed = HunkOutcome("failed", header_line=hunk.header_line)
+    if not hunk.before:
+        if hunk.after and present(index, hunk.after):
+            return HunkOutcome("already", header_line=hunk.header_line), []
+        if hunk.append or n == 0:
+            return failed, [Placement(n, (), tuple(hunk.after), "append", tuple(hunk.after))]
+        failed.reason = "has no context or removed lines to locate it; include the surrounding lines"
+        return failed, []
+    found = locate(index, hunk.before, hunk.after, hunk.at_eof, trim_context=False)
+    if not found and _already_there(index, hunk):
+        return HunkOutcome("already", header_line=hunk.header_line), []
+    if not found:
+        found = locate(index, hunk.before, hunk.after, hunk.at_eof)
+    if not found:
+        first = next((body(x).strip() for x in hunk.before if x.strip()), "")
+        failed.reason = f"was not found: no lines match {first[:60]!r} and its context"
+        failed.retry = True
+        return failed, []
+    fresh = [p for p in found if not _applied_at(index, p)]
+    if not fresh:
+        return HunkOutcome("already", header_line=hunk.header_line), []
+    if len(fresh) < len(found):
+        # Some places already show the result: applying elsewhere would be a guess.
+        failed.reason = "may already be applied: its result is already in the file next to its context"
+        return failed, []
+    return failed, found
+
+
+def _already_there(index: FileIndex, hunk: Hunk) -> bool:
+    """``before`` is absent; is ``after`` present, with something the hunk itself adds?"""
+    if not hunk.after or hunk.after == hunk.before:
+        return False
+    added = [line for line in hunk.after if line not in hunk.before and line.strip()]
+    if not added and sum(1 for line in hunk.after if line.strip()) < 2:
+        return False  # a deletion whose remaining context is too thin to be evidence
+    return bool(present(index, hunk.after))
+
+
+def _applied_at(index: FileIndex, p: Placement) -> bool:
+    """Whether a pure-insertion placement already has its result around it."""
+    extra = len(p.after) - len(p.before)
+    if extra <= 0 or not p.after:
+        return False
+    for start in (p.start, p.start - extra):
+        if start >= 0 and start in find(index, p.after, p.level if p.level != "append" else "exact"):
+            return True
+    return False
+
+
+def _resolve(
+    candidates: dict[int, list[Placement]], ordered: bool
+) -> tuple[dict[int, Placement], dict[int, list[Placement]]]:
+    """Unique placements, plus those the hunk order forces; the rest stay ambiguous."""
+    chosen = {k: c[0] for k, c in candidates.items() if len(c) == 1}
+    ambiguous = {k: c for k, c in candidates.items() if len(c) > 1}
+    if not ambiguous or not ordered:
+        return chosen, ambiguous
+    keys = sorted(candidates)
+    # fwd[i][j]: ways to place hunks keys[:i+1] in order ending with option j (capped).
+    fwd: list[list[int]] = []
+    for i, k in enumerate(keys):
+        row = []
+        for p in candidates[k]:
+            if i == 0:
+                row.append(1)
+            else:
+                prev = candidates[keys[i - 1]]
+                row.append(min(2, sum(c for q, c in zip(prev, fwd[i - 1], strict=True) if q.end <= p.start)))
+        fwd.append(row)
+    bwd: list[list[int]] = [[] for _ in keys]
+    for i in range(len(keys) - 1, -1, -1):
+        row = []
+        for p in candidates[keys[i]]:
+            if i == len(keys) - 1:
+                row.append(1)
+            else:
+                nxt = candidates[keys[i + 1]]
+                row.append(min(2, sum(c for q, c in zip(nxt, bwd[i + 1], strict=True) if p.end <= q.start)))
+        bwd[i] = row
+    if not any(fwd[-1]):
+        return chosen, ambiguous  # the hunks are out of order: the order proves nothing
+    chosen, ambiguous = {}, {}
+    for i, k in enumerate(keys):
+        feasible = [p for p, f, b in zip(candidates[k], fwd[i], bwd[i], strict=True) if f and b]
+        if len(feasible) == 1:
+            chosen[k] = feasible[0]
+        else:
+            ambiguous[k] = feasible
+    return chosen, ambiguous
+
+
+def _drop_overlaps(
+    chosen: dict[int, Placement], outcomes: list[HunkOutcome], hunks: Sequence[Hunk]
+) -> dict[int, Placement]:
+    kept: dict[int, Placement] = {}
+    last: tuple[int, Placement] | None = None
+    for k, p in sorted(chosen.items(), key=lambda kv: (kv[1].start, kv[1].end, kv[0])):
+        if last is not None and p.start < last[1].end:
+            outcomes[k] = HunkOutcome(
+                "failed", f"overlaps hunk {last[0] + 1} (both change line {p.start + 1})",
+                hunks[k].header_line,
+            )
+            continue
+        kept[k] = p
+        last = (k, p)
+    return kept
+
+
+def _render(tf: TextFile, chosen: dict[int, Placement], hunks: Sequence[Hunk]) -> str:
+    """The file with every chosen placement replaced, line terminators preserved."""
+    if not chosen:
+        return tf.render()
+    nl = tf.newline
+    bodies: list[str] = []
+    eols: list[str] = []
+    pos = 0
+    final_newline = tf.final_newline
+    for k, p in sorted(chosen.items(), key=lambda kv: (kv[1].start, kv[0])):
+        bodies.extend(tf.bodies[pos : p.start])
+        eols.extend(tf.eols[pos : p.start])
+        hunk = hunks[k]
+        cr_aware = any(line.endswith("\r") for line in (*hunk.before, *hunk.after))
+        before = [body(x) for x in p.before]
+        raw_after = [body(x) for x in p.raw_after]
+        ops = difflib.SequenceMatcher(None, before, raw_after, autojunk=False).get_opcodes()
+        for tag, i1, i2, j1, j2 in ops:
+            if tag == "equal":
+                bodies.extend(tf.bodies[p.start + i1 : p.start + i2])
+                eols.extend(tf.eols[p.start + i1 : p.start + i2])
+            elif tag in ("replace", "insert"):
+                for line in p.after[j1:j2]:
+                    if line.endswith("\r"):
+                        bodies.append(line[:-1])
+                        eols.append("\r\n")
+                    else:
+                        bodies.append(line)
+                        eols.append("\n" if cr_aware else nl)
+        pos = p.end
+        if p.end == len(tf.bodies) and hunk.eof_newline is not None:
+            final_newline = hunk.eof_newline
+    bodies.extend(tf.bodies[pos:])
+    eols.extend(tf.eols[pos:])
+    for i in range(len(eols) - 1):
+        if not eols[i]:
+            eols[i] = nl
+    if eols:
+        if not final_newline:
+            eols[-1] = ""
+        elif not eols[-1]:
+            eols[-1] = nl
+    return "".join(b + e for b, e in zip(bodies, eols, strict=True))
