@@ -1,0 +1,323 @@
+"""One ``git atlas fix`` request: route, gather context, ask, apply, check, retry, commit.
+
+All work happens in a scratch worktree at the base commit; the user's tree,
+index and refs are never touched. Each model call goes through
+:func:`atlas_git.core.calls.complete`, so every attempt is a ledger row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from atlas_git.adapters import git
+from atlas_git.config import Config
+from atlas_git.core.executor import worktree as wtmod
+from atlas_git.core.executor.context import Context, build_context, estimate_tokens
+from atlas_git.core.executor.pipeline import (
+    Outcome,
+    branch_name,
+    check_in,
+    commit_proposal,
+    prepare_edits,
+    require_llm,
+    test_settings,
+)
+from atlas_git.core.executor.progress import waiting
+from atlas_git.core.executor.prompts import build_messages, retry_prompt
+from atlas_git.core.executor.sandbox import interpreter_for, run_sandboxed
+from atlas_git.errors import AtlasError, UsageError
+
+TIER_ORDER = ("silver", "gold", "platinum", "diamond")
+FAILURES_BEFORE_ESCALATION = 2
+
+
+@dataclass
+class FixOptions:
+    """Everything the ``fix`` family of commands can ask for."""
+
+    request: str
+    paths: list[str] = field(default_factory=list)
+    intent: str | None = None  # forced intent (edit, generate, ...); None = routed
+    tier: str | None = None
+    model: str | None = None
+    dry_run: bool = False
+    base: str | None = None
+    staged: bool = False
+    test_command: str | None = None
+    no_test: bool = False
+    max_attempts: int | None = None
+    run_generated: bool = False
+    quiet: bool = False
+    # Called with the plan (decision, files, estimated cost) before any spend;
+    # returning False stops the run (the CLI's confirmation prompt).
+    confirm: Callable[[dict[str, Any]], bool] | None = None
+
+
+def _staged_paths(root: Path, base: str) -> list[str]:
+    _, out, _ = git.run(["diff", "--no-ext-diff", "--no-renames", "--name-only", "-z", f"{base}^", base],
+                        cwd=root)
+    return [p for p in out.split("\0") if p]
+
+
+def decide(root: Path, opts: FixOptions, config: Config, *, staged_lines: int = 0) -> Any:
+    """The routing decision (offline for dry runs and when the repo opted out)."""
+    from atlas_git.core.calls import llm_allowed
+    from atlas_git.core.router import route
+
+    return route(
+        opts.request, config=config, repo=root, files=tuple(opts.paths), staged_lines=staged_lines,
+        offline=opts.dry_run or not llm_allowed(config), force_intent=opts.intent,
+        force_tier=opts.tier, force_model=opts.model,
+    )
+
+
+def _estimate(config: Config, model: str, prompt_tokens: int, intent: str) -> float | None:
+    from atlas_git.core.pricing import estimate_cost
+
+    out = int(config.get(f"intents.{intent}.expected_output_tokens", 1200) or 1200)
+    return estimate_cost(config, model, prompt_tokens, out)
+
+
+def _next_tier(config: Config, tier: str, prompt_tokens: int, intent: str,
+               root: Path) -> tuple[str, list[str]] | None:
+    """One tier up when it exists and its cheapest model fits the remaining budget."""
+    from atlas_git.core.budget import budget_view
+
+    if tier not in TIER_ORDER or tier == TIER_ORDER[-1]:
+        return None
+    up = TIER_ORDER[TIER_ORDER.index(tier) + 1]
+    models = [str(m) for m in config.get(f"tiers.{up}.models", []) or []]
+    if not models:
+        return None
+    remaining = budget_view(config, root).remaining()
+    cost = _estimate(config, models[0], prompt_tokens, intent)
+    if remaining is not None and (cost is None or cost > remaining):
+        return None
+    return up, models
+
+
+def _debug_command(opts: FixOptions, ctx: Context) -> str | None:
+    """What to run to see the real failure: --test, else the named test or script."""
+    import shlex
+    import sys
+
+    if opts.test_command:
+        return opts.test_command
+    for path in ctx.paths:
+        name = Path(path).name
+        if name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")):
+            return f"{shlex.quote(sys.executable)} -m pytest -q -x {shlex.quote(path)}"
+    for path in ctx.paths:
+        argv = interpreter_for(path)
+        if argv:
+            return " ".join(shlex.quote(a) for a in argv)
+    return None
+
+
+def _cost_of(config: Config, result: Any) -> float:
+    if result.cost is not None:
+        return float(result.cost)
+    from atlas_git.core.pricing import estimate_cost
+
+    return estimate_cost(config, result.model_served, result.tokens_in, result.tokens_out) or 0.0
+
+
+def record_outcome(root: Path, config: Config, run_id: str, outcome: Outcome) -> None:
+    """Tell the ledger how the request ended (for ``git atlas stats``), when it can listen."""
+    try:
+        from atlas_git.core import ledger
+    except ImportError:
+        return
+    hook: Callable[..., Any] | None = getattr(ledger, "record_outcome", None)
+    if hook is None:
+        return
+    # Outcome stats are best effort; the proposal itself is what matters.
+    with contextlib.suppress(AtlasError, TypeError, OSError):
+        hook(config=config, repo=root, request_id=run_id, applied=outcome.status in ("proposed",),
+             tests_passed=None if outcome.checks is None else outcome.checks.ok,
+             status=outcome.status)
+
+
+def run_fix(root: Path, opts: FixOptions, config: Config) -> Outcome:
+    """Run one request end to end and return its outcome."""
+    from atlas_git.core.executor.proposals import collect_garbage
+
+    if not opts.request.strip():
+        raise UsageError("the request is empty")
+    if opts.intent != "format" and not opts.dry_run:
+        require_llm(config)
+    base = wtmod.staged_base(root) if opts.staged else wtmod.resolve_base(root, opts.base)
+    if opts.staged and not opts.paths:
+        opts.paths = _staged_paths(root, base)
+    if opts.intent == "format":
+        from atlas_git.core.executor.formatters import run_format
+
+        return run_format(root, base, opts, config)  # type: ignore[no-any-return]
+    decision = decide(root, opts, config)
+    intent = decision.intent
+    if intent == "format":
+        from atlas_git.core.executor.formatters import run_format
+
+        return run_format(root, base, opts, config, decision=decision)  # type: ignore[no-any-return]
+    ctx = build_context(root, base, opts.request, opts.paths, config=config, tier=decision.tier,
+                        allow_new=intent in ("generate", "edit", "debug", "optimize"))
+    messages = build_messages(config, "explain" if intent in ("explain", "review") else intent,
+                              opts.request, ctx)
+    prompt_tokens = sum(estimate_tokens(m["content"]) for m in messages)
+    plan = {"decision": decision.to_json(), "files": ctx.paths, "skipped": ctx.skipped,
+            "context_tokens": ctx.tokens, "redactions": ctx.redactions, "base": base,
+            "estimated_cost": _estimate(config, decision.model, prompt_tokens, intent)}
+    if opts.dry_run:
+        return Outcome(status="dry-run", base=base, extra=plan)
+    require_llm(config)
+    if opts.confirm is not None and not opts.confirm(plan):
+        return Outcome(status="cancelled", base=base, extra=plan)
+    if intent in ("explain", "review"):
+        return _explain(root, opts, config, decision, messages, plan)
+    collect_garbage(root)
+    return _edit_loop(root, opts, config, decision, ctx, base, plan)
+
+
+def _explain(root: Path, opts: FixOptions, config: Config, decision: Any,
+             messages: list[dict[str, str]], plan: dict[str, Any]) -> Outcome:
+    from atlas_git.core.calls import CallContext, complete
+
+    call = CallContext(config=config, repo=root, command="explain", intent=decision.intent,
+                       tier=decision.tier, method=decision.method)
+    with waiting(f"asking {decision.model}", quiet=opts.quiet):
+        result = complete(call, messages, models=[decision.model, *decision.alternatives],
+                          max_tokens=int(config.get("settings.max_output_tokens", 4096)))
+    plan["text"] = result.content
+    plan["model_served"] = result.model_served
+    return Outcome(status="explained", cost=_cost_of(config, result), attempts=1, extra=plan)
+
+
+def _edit_loop(root: Path, opts: FixOptions, config: Config, decision: Any, ctx: Context, base: str,
+               plan: dict[str, Any]) -> Outcome:
+    from atlas_git.core.calls import CallContext, complete
+
+    intent, tier = decision.intent, decision.tier
+    models = [decision.model, *decision.alternatives]
+    max_attempts = opts.max_attempts or int(config.get("executor.max_attempts", 3))
+    if max_attempts < 1:
+        raise UsageError("--max-attempts must be at least 1")
+    test, lint = test_settings(config, opts.test_command, opts.no_test)
+    can_escalate = opts.model is None and opts.tier is None
+    run_id = wtmod.new_id()
+    outcome = Outcome(status="failed", run_id=run_id, base=base, extra=plan)
+    problems = ""
+    failures_at_tier = 0
+    served = decision.model
+    with wtmod.run_lock(root, run_id), wtmod.scratch_worktree(root, run_id, base) as scratch:
+        evidence = ""
+        if intent == "debug":
+            command = _debug_command(opts, ctx)
+            if command:
+                run = run_sandboxed(command, cwd=scratch.path,
+                                    timeout=float(config.get("executor.sandbox_timeout", 120)))
+                evidence = f"$ {command}\n(exit {run.returncode})\n{run.output[-4000:]}"
+                plan["evidence"] = evidence
+        messages = build_messages(config, intent, opts.request, ctx, evidence=evidence)
+        for attempt in range(1, max_attempts + 1):
+            outcome.attempts = attempt
+            call = CallContext(config=config, repo=root, command="fix", request_id=run_id,
+                               intent=intent, tier=tier, method=decision.method, attempt=attempt)
+            with waiting(f"asking {models[0]} (attempt {attempt}/{max_attempts})", quiet=opts.quiet):
+                result = complete(call, messages, models=models,
+                                  max_tokens=int(config.get("settings.max_output_tokens", 4096)))
+            outcome.cost += _cost_of(config, result)
+            served = result.model_served
+            messages.append({"role": "assistant", "content": result.content})
+            report = None
+            try:
+                prepared = prepare_edits(root, base, result.content)
+            except UsageError as exc:
+                problems = str(exc)
+            else:
+                outcome.hunks_applied, outcome.hunks_failed = prepared.hunks_applied, prepared.hunks_failed
+                if prepared.status != "applied":
+                    problems = "\n".join(prepared.errors) or f"the edit was {prepared.status}"
+                elif not prepared.files:
+                    problems = "the edit changes nothing: every hunk is already present"
+                else:
+                    scratch.reset()
+                    scratch.write_files(prepared.files)
+                    wtmod.fault_point("files-written")
+                    changed = scratch.changed_paths()
+                    if not changed:
+                        problems = "the edit leaves every file as it was"
+                    else:
+                        report = check_in(scratch, changed, config, test_command=test, lint_command=lint)
+                        wtmod.fault_point("checks-done")
+                        outcome.checks, outcome.files = report, changed
+                        problems = "" if report.ok else report.feedback()
+            if not problems:
+                break
+            outcome.errors.append(f"attempt {attempt}: {' '.join(problems.split())[:300]}")
+            if attempt == max_attempts:
+                break
+            failures_at_tier += 1
+            messages.append({"role": "user", "content": retry_prompt(
+                problems, mode=str(config.get("secrets.mode", "redact")))})
+            if can_escalate and failures_at_tier >= FAILURES_BEFORE_ESCALATION:
+                prompt_tokens = sum(estimate_tokens(m["content"]) for m in messages)
+                up = _next_tier(config, tier, prompt_tokens, intent, root)
+                if up is not None:
+                    tier, models = up
+                    failures_at_tier = 0
+                    outcome.extra.setdefault("escalations", []).append(tier)
+        if problems and outcome.checks is None:
+            outcome.status = "failed"
+            outcome.files = []
+            record_outcome(root, config, run_id, outcome)
+            return outcome
+        if problems and outcome.checks is not None and outcome.checks.ok:
+            # The last attempt did not apply, but checks refer to an earlier one: no branch.
+            outcome.status, outcome.files = "failed", []
+            record_outcome(root, config, run_id, outcome)
+            return outcome
+        assert outcome.checks is not None
+        trailers = {"Atlas-Request": opts.request, "Atlas-Intent": intent, "Atlas-Tier": tier,
+                    "Atlas-Model": served, "Atlas-Cost": f"{outcome.cost:.6f}",
+                    "Atlas-Checks": "passed" if outcome.checks.ok else "failed"}
+        name = branch_name(run_id, opts.request)
+        outcome.commit = commit_proposal(scratch, request=opts.request, trailers=trailers, branch=name)
+        outcome.branch = name
+        outcome.status = "proposed" if outcome.checks.ok else "checks-failed"
+        outcome.extra.update({"intent": intent, "tier": tier, "model": served})
+        if opts.run_generated and outcome.checks.ok:
+            outcome.extra["run"] = _run_generated(scratch.path, outcome.files, config)
+    record_outcome(root, config, run_id, outcome)
+    return outcome
+
+
+def _run_generated(path: Path, files: list[str], config: Config) -> list[dict[str, Any]]:
+    """Execute generated Python/JS/shell/SQL files in the sandbox and keep their output."""
+    runs = []
+    for rel in files:
+        argv = interpreter_for(rel)
+        if argv is None or not (path / rel).is_file():
+            continue
+        res = run_sandboxed(argv, cwd=path, timeout=float(config.get("executor.sandbox_timeout", 120)),
+                            memory_mb=int(config.get("executor.sandbox_memory_mb", 2048)))
+        runs.append({"path": rel, "returncode": res.returncode, "output": res.output,
+                     "network_isolated": res.network_isolated})
+    return runs
+
+
+def relative_paths(root: Path, paths: list[str], cwd: Path | None = None) -> list[str]:
+    """Paths as given on the command line (relative to cwd) → relative to the repo root."""
+    here = Path(cwd or os.getcwd()).resolve()
+    out = []
+    for raw in paths:
+        full = (here / raw).resolve() if not Path(raw).is_absolute() else Path(raw).resolve()
+        try:
+            out.append(full.relative_to(root.resolve()).as_posix())
+        except ValueError as exc:
+            raise UsageError(f"{raw}: outside the repository") from exc
+    return out
