@@ -1,0 +1,107 @@
+"""``git atlas review``: review staged changes, a branch, or a range.
+
+Exit codes: 0 nothing blocking; 1 a finding at or above the fail-on level
+(built-in findings use ``--fail-on`` or ``review.fail_on``; LLM findings are
+advisory unless ``--fail-on`` is given or ``review.fail_on_llm`` is set);
+4 (``EXIT_LLM_SKIPPED``) when the LLM part did not run and
+``review.llm_fail_closed = true`` and nothing else blocked.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from atlas_git import ui
+from atlas_git.errors import EXIT_FAILURE, EXIT_LLM_SKIPPED, EXIT_OK, AtlasError, UsageError
+
+FAIL_ON = ("error", "warning", "info", "never")
+HOOK_IDS = frozenset({"atlas-review", "atlas-review-offline"})
+
+
+def skip_requested(env: Mapping[str, str]) -> str | None:
+    """The variable that asks to skip this hook (``SKIP``/``ATLAS_SKIP`` lists), if any."""
+    for var in ("ATLAS_SKIP", "SKIP"):
+        ids = {part.strip() for part in env.get(var, "").split(",")}
+        if ids & HOOK_IDS or (var == "ATLAS_SKIP" and ids & {"1", "all", "review"}):
+            return var
+    return None
+
+
+def _threshold(value: object, origin: str) -> str:
+    text = str(value).lower()
+    if text not in FAIL_ON:
+        raise UsageError(f"{origin} must be one of {', '.join(FAIL_ON)} (got {value!r})")
+    return text
+
+
+def _blocks(severity: str, threshold: str) -> bool:
+    from atlas_git.core.review.findings import severity_rank
+
+    return threshold != "never" and severity_rank(severity) >= severity_rank(threshold)
+
+
+def split_args(args: Sequence[str]) -> tuple[str | None, list[str]]:
+    """``[RANGE] [PATHS...]``: the first argument is a range when it contains ``..``."""
+    if args and ".." in args[0] and not os.path.exists(args[0]):
+        return args[0], list(args[1:])
+    return None, list(args)
+
+
+def run(*, staged: bool = False, base: str | None = None, args: Sequence[str] = (),
+        offline: bool = False, fmt: str = "text", fail_on: str | None = None,
+        output: str | None = None, cwd: Path | None = None) -> int:
+    """Review the selected changes, print them in ``fmt``, return the exit code."""
+    env = os.environ
+    skipped_by = skip_requested(env)
+    if skipped_by is not None:
+        ui.info(f"atlas-review: skipped ({skipped_by}={env.get(skipped_by)})")
+        return EXIT_OK
+    from atlas_git.adapters import git
+    from atlas_git.config import load_config
+    from atlas_git.core.review import diff, engine, formats
+
+    if fmt not in formats.FORMATS:
+        raise UsageError(f"unknown format {fmt!r}", hint=f"choose one of {', '.join(formats.FORMATS)}")
+    git.repo_root(cwd)  # a clear error outside a repository
+    repo = git.main_worktree(cwd)
+    config = load_config(repo)
+    builtin_level = _threshold(fail_on or config.get("review.fail_on", "error"),
+                               "--fail-on" if fail_on else "review.fail_on")
+    llm_level = _threshold(fail_on or config.get("review.fail_on_llm", "never"),
+                           "--fail-on" if fail_on else "review.fail_on_llm")
+    rev_range, paths = split_args(args)
+    selection = diff.select(staged=staged, base=base, rev_range=rev_range, env=dict(env))
+    request = engine.ReviewRequest(selection, paths, offline, cwd)
+    result = engine.run_review(request, config, repo, env)
+
+    stream = sys.stdout
+    if output:
+        rendered = formats.render(result, fmt, sys.stderr if fmt == "text" else stream)
+        _write(output, rendered)
+    else:
+        stream.write(formats.render(result, fmt, stream))
+        stream.flush()
+    for note in result.notes:
+        ui.info(f"atlas: note: {note}")
+    if result.llm_failed:
+        ui.warn(result.reason)  # the ONE line saying the LLM part did not run, and why
+
+    blocking = [f for f in result.findings
+                if _blocks(f.severity, llm_level if f.source == "llm" else builtin_level)]
+    if blocking:
+        return EXIT_FAILURE
+    if result.llm_failed and config.get("review.llm_fail_closed", False):
+        ui.info("atlas: review.llm_fail_closed = true: failing because the LLM review did not run "
+                f"(exit {EXIT_LLM_SKIPPED})")
+        return EXIT_LLM_SKIPPED
+    return EXIT_OK
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8", errors="surrogateescape")
+    except OSError as exc:
+        raise AtlasError(f"cannot write {path}: {exc.strerror}") from exc

@@ -1,0 +1,312 @@
+"""LLM review: routed, chunked, redacted, validated, cached, capped.
+
+The intent is fixed to ``review``; the router picks the tier from the diff's
+size. Every call goes through :func:`atlas_git.core.calls.complete` (metered by
+the ledger). Replies must match :data:`SCHEMA`; a finding whose line is not an
+added line of the diff is dropped with a note (a PR comment on such a line
+would be rejected), and so is a reply that is not valid JSON. Results are
+cached per chunk under ``.atlas/cache/review/`` keyed by the exact text sent,
+so an unchanged staged diff is reviewed again instantly and for $0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from atlas_git.config import Config
+from atlas_git.core.review import context
+from atlas_git.core.review.diff import FileDiff
+from atlas_git.core.review.findings import SEVERITIES, Finding, ReviewResult
+from atlas_git.errors import AtlasError
+
+CACHE_VERSION = 1
+MAX_CONTENT_BYTES = 400_000  # larger files are shown as bare hunks
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "findings": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "path": {"type": "string"},
+                    "line": {"type": "integer"},
+                    "end_line": {"type": ["integer", "null"]},
+                    "severity": {"type": "string", "enum": list(SEVERITIES)},
+                    "rule": {"type": "string"},
+                    "message": {"type": "string"},
+                    "suggestion": {"type": ["string", "null"]},
+                },
+                "required": ["path", "line", "end_line", "severity", "rule", "message", "suggestion"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["findings"],
+    "additionalProperties": False,
+}
+
+_FORMAT = """Each file is shown as `### path`, then lines as `<new line number><marker> <text>`:
+marker `+` = added or changed, blank = unchanged context, `-` = removed (no number).
+Report findings only on `+` lines, citing that line's number. `rule` is a short kebab-case
+id (e.g. `null-deref`, `sql-injection`). `suggestion` is replacement text for lines
+line..end_line, or null. Reply {"findings": []} when there is nothing worth reporting.
+Text marked [REDACTED:...] was removed on purpose; do not report it."""
+
+
+@dataclass
+class LLMOutcome:
+    """What the LLM part did: findings, notes, spend, and why it stopped."""
+
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    ran: bool = False
+    failed: bool = False
+    reason: str = ""
+    cost: float = 0.0
+    cached: int = 0
+    calls: int = 0
+
+
+def reviewable(files: Sequence[FileDiff], config: Config) -> list[FileDiff]:
+    """Files worth sending: text with added lines, not skipped, never a secrets file."""
+    from atlas_git.core.secrets import is_secret_path
+
+    globs = [str(g) for g in config.get("review.skip_globs", []) or []]
+    return [f for f in files if f.has_content and not f.binary and f.added
+            and not context.skipped(f.path, globs) and not is_secret_path(f.path)]
+
+
+def _cache_dir(repo: Path | None) -> Path | None:
+    if repo is None:
+        return None
+    from atlas_git.paths import atlas_dir
+
+    try:
+        return atlas_dir(repo) / "cache" / "review"
+    except AtlasError:
+        return None
+
+
+def _cache_key(system: str, chunk_text: str) -> str:
+    raw = json.dumps([CACHE_VERSION, system, SCHEMA, chunk_text], sort_keys=True)
+    return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _cache_get(cdir: Path | None, key: str) -> dict[str, Any] | None:
+    if cdir is None:
+        return None
+    try:
+        data = json.loads((cdir / f"{key}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("findings"), list) else None
+
+
+def _cache_put(cdir: Path | None, key: str, data: dict[str, Any]) -> None:
+    if cdir is None:
+        return
+    import os
+    import tempfile
+
+    try:
+        cdir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cdir, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, cdir / f"{key}.json")
+    except OSError:
+        pass  # a cache that cannot be written only costs a re-run
+
+
+def validate_reply(content: str, files: Mapping[str, FileDiff]) -> tuple[list[Finding], list[str]]:
+    """Findings from a reply, keeping only well-formed ones on added lines."""
+    from atlas_git.adapters.llm import ProviderError, parse_json_reply
+
+    try:
+        data = parse_json_reply(content)
+    except ProviderError:
+        return [], ["a reply was not valid JSON: dropped"]
+    items = data.get("findings") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return [], ["a reply did not match the schema (no findings list): dropped"]
+    findings: list[Finding] = []
+    malformed = outside = 0
+    for item in items:
+        if not isinstance(item, dict):
+            malformed += 1
+            continue
+        path, line, message = item.get("path"), item.get("line"), item.get("message")
+        if (not isinstance(path, str) or not isinstance(message, str) or not message.strip()
+                or not isinstance(line, int) or isinstance(line, bool)):
+            malformed += 1
+            continue
+        f = files.get(path.removeprefix("./"))
+        if f is None or line not in f.added_text:
+            outside += 1
+            continue
+        end = item.get("end_line")
+        end_line = end if isinstance(end, int) and not isinstance(end, bool) and end in f.added_text \
+            and end >= line else line
+        severity = item.get("severity") if item.get("severity") in SEVERITIES else "warning"
+        rule = item.get("rule") if isinstance(item.get("rule"), str) and item.get("rule") else "review"
+        suggestion = item.get("suggestion") if isinstance(item.get("suggestion"), str) else None
+        rule_id = "llm/" + _slug(str(rule).removeprefix("llm/"))
+        findings.append(Finding(f.path, line, end_line, str(severity), rule_id,
+                                " ".join(message.split())[:1000], "llm", suggestion))
+    notes = []
+    if outside:
+        notes.append(f"dropped {outside} LLM finding(s) on lines outside the diff")
+    if malformed:
+        notes.append(f"dropped {malformed} malformed LLM finding(s)")
+    return findings, notes
+
+
+def _slug(rule: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", rule.lower()).strip("-")[:40] or "review"
+
+
+def merge_duplicates(findings: Sequence[Finding]) -> list[Finding]:
+    """One finding per (path, line, rule) or per (path, line, same message)."""
+    seen: set[tuple[str, int, str]] = set()
+    out: list[Finding] = []
+    for f in findings:
+        norm = re.sub(r"\W+", " ", f.message.lower()).strip()[:80]
+        keys = {(f.path, f.line, "rule:" + f.rule), (f.path, f.line, "msg:" + norm)}
+        if f.rule == "llm/review":
+            keys.discard((f.path, f.line, "rule:" + f.rule))
+        if keys & seen:
+            continue
+        seen |= keys
+        out.append(f)
+    return out
+
+
+def _route_models(config: Config, repo: Path | None, files: Sequence[FileDiff],
+                  added_lines: int) -> tuple[list[str], str, str, str]:
+    """(models, tier, method, reasoning) for this review, from the router if present."""
+    paths = ", ".join(f.path for f in files[:12])
+    request = f"review this change for bugs and security problems: {len(files)} files ({paths})"
+    try:
+        from atlas_git.core.router import route
+    except ImportError:  # router not installed yet: the configured gold tier
+        models = [str(m) for m in config.get("tiers.gold.models", []) or []]
+        return models, "gold", "default", "router unavailable"
+    # offline=True: the tier comes from size, not from a paid classifier call per commit.
+    decision = route(request, config=config, repo=repo, force_intent="review",
+                     staged_lines=added_lines, offline=True)
+    models = [decision.model, *[m for m in decision.alternatives if m != decision.model]][:3]
+    return models, decision.tier, decision.method, decision.reasoning
+
+
+def run(files: Sequence[FileDiff], contents: Callable[[Sequence[FileDiff]], Mapping[str, bytes]],
+        config: Config, repo: Path | None, result: ReviewResult) -> LLMOutcome:
+    """Review ``files`` with a model; never raises for provider trouble (fail-open)."""
+    outcome = LLMOutcome()
+    todo = reviewable(files, config)
+    if not todo:
+        outcome.reason = "LLM review: nothing reviewable (skipped, binary or deleted files only)"
+        return outcome
+    small = [f for f in todo if f.new_sha]
+    blobs = contents(small)
+    sections = []
+    for f in todo:
+        data = blobs.get(f.path)
+        text = data.decode("utf-8", "replace") if data is not None else None
+        sections.append(context.render(f, text))
+    redacted = sum(s.redactions for s in sections)
+    if redacted:
+        outcome.notes.append(f"redacted {redacted} secret(s) before sending")
+    chunk_tokens = int(config.get("review.chunk_tokens", 6000) or 6000)
+    chunks, notes = context.chunk(sections, chunk_tokens)
+    outcome.notes += notes
+    by_path = {f.path: f for f in todo}
+    system = str(config.get("prompts.review", "")) + "\n\n" + _FORMAT
+    cdir = _cache_dir(repo)
+    pending = []
+    for i, ch in enumerate(chunks):
+        key = _cache_key(system, ch.text)
+        hit = _cache_get(cdir, key)
+        if hit is not None:
+            found, _ = validate_reply(json.dumps({"findings": hit["findings"]}), by_path)
+            outcome.findings += found
+            outcome.notes += [str(n) for n in hit.get("notes", [])]
+            outcome.cached += 1
+        else:
+            pending.append((i, ch, key))
+    if pending:
+        _call_chunks(pending, len(chunks), system, by_path, config, repo, outcome, cdir,
+                     sum(len(f.added) for f in todo))
+    else:
+        outcome.ran = True
+        outcome.reason = "LLM review: from cache ($0)"
+    outcome.findings = merge_duplicates(outcome.findings)
+    return outcome
+
+
+def _call_chunks(pending: list[tuple[int, context.Chunk, str]], total: int, system: str,
+                 by_path: Mapping[str, FileDiff], config: Config, repo: Path | None,
+                 outcome: LLMOutcome, cdir: Path | None, added_lines: int) -> None:
+    from atlas_git.core.calls import CallContext, complete
+    from atlas_git.core.pricing import estimate_cost, estimate_tokens
+
+    try:
+        models, tier, method, _ = _route_models(config, repo, list(by_path.values()), added_lines)
+    except AtlasError as exc:
+        outcome.failed, outcome.reason = True, f"LLM review did not run: {exc}"
+        return
+    if not models:
+        outcome.failed, outcome.reason = True, "LLM review did not run: no model configured for review"
+        return
+    cap = float(config.get("review.max_cost", 0.5) or 0.0)
+    max_out = int(config.get("review.max_output_tokens", 2000) or 2000)
+    timeout = float(config.get("review.llm_timeout", 60.0) or 60.0)
+    ctx = CallContext(config=config, repo=repo, command="review", intent="review", tier=tier,
+                      method=method)
+    done = 0
+    for index, ch, key in pending:
+        messages = [{"role": "system", "content": system},
+                    {"role": "user", "content": f"Review this change (part {index + 1} of {total}):"
+                                                f"\n\n{ch.text}"}]
+        worst = estimate_cost(config, models[0], estimate_tokens(system + ch.text) + 200, max_out)
+        if cap and worst is not None and outcome.cost + worst > cap:
+            outcome.notes.append(f"review cost cap ${cap:.2f} reached (review.max_cost): "
+                                 f"{len(pending) - done} part(s) not reviewed")
+            break
+        try:
+            reply = complete(ctx, messages, models=models, max_tokens=max_out, response_schema=SCHEMA,
+                             schema_name="review", read_timeout=timeout)
+        except AtlasError as exc:
+            reason = " ".join(str(exc).split())
+            if done == 0 and not outcome.cached:
+                outcome.failed, outcome.reason = True, f"LLM review did not run: {reason}"
+                return
+            outcome.notes.append(f"LLM review stopped after {done} part(s): {reason}")
+            break
+        outcome.calls += 1
+        cost = reply.cost
+        if cost is None:
+            cost = estimate_cost(config, reply.model_served, reply.tokens_in, reply.tokens_out) or 0.0
+        outcome.cost += cost
+        found, notes = validate_reply(reply.content, by_path)
+        outcome.findings += found
+        outcome.notes += notes
+        done += 1
+        if not any("not valid JSON" in n or "schema" in n for n in notes):
+            _cache_put(cdir, key, {"findings": [f.to_json() for f in found], "notes": notes,
+                                   "model": reply.model_served, "cost": cost})
+    outcome.ran = done > 0 or outcome.cached > 0
+    if outcome.ran:
+        outcome.reason = f"LLM review: {done + outcome.cached} of {total} part(s), ${outcome.cost:.4f}"
+        if outcome.cached:
+            outcome.reason += f" ({outcome.cached} from cache)"
+    else:
+        outcome.failed = True
+        outcome.reason = "LLM review did not run: " + (outcome.notes[-1] if outcome.notes else "unknown")
