@@ -149,6 +149,7 @@ def run_fix(root: Path, opts: FixOptions, config: Config) -> Outcome:
 
     if not opts.request.strip():
         raise UsageError("the request is empty")
+    wtmod.refuse_recursion()
     if opts.intent != "format" and not opts.dry_run:
         require_llm(config)
     base = wtmod.staged_base(root) if opts.staged else wtmod.resolve_base(root, opts.base)

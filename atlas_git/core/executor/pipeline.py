@@ -21,6 +21,10 @@ from atlas_git.errors import AtlasError, UsageError
 MAX_EDIT_BYTES = 2_000_000
 
 
+class PathRefused(AtlasError):
+    """An edit names a path outside the repository (or .git, a submodule, a symlink out)."""
+
+
 @dataclass
 class Prepared:
     """Edits applied in memory to the base: what would be written."""
@@ -86,14 +90,23 @@ def prepare_edits(root: Path, base: str, text: str) -> Prepared:
     """
     from atlas_git.core.edits import apply_edits, check_path, parse_edits
 
-    edits = parse_edits(text)
+    try:
+        edits = parse_edits(text)
+    except UsageError:
+        raise
+    except AtlasError as exc:
+        # Malformed edit text is bad input (exit 2), not a failed run.
+        raise UsageError(exc.message, hint=exc.hint) from exc
     if not edits:
         raise UsageError("no edits found (expected a unified diff, SEARCH/REPLACE blocks or whole files)")
     # Normalise through check_path: it refuses .., absolute paths, .git, submodules, symlinks out.
-    for edit in edits:
-        edit.path = check_path(root, edit.path)
-        if edit.old_path:
-            edit.old_path = check_path(root, edit.old_path)
+    try:
+        for edit in edits:
+            edit.path = check_path(root, edit.path)
+            if edit.old_path:
+                edit.old_path = check_path(root, edit.old_path)
+    except AtlasError as exc:
+        raise PathRefused(exc.message, hint=exc.hint) from exc
 
     def read(path: str) -> str | None:
         return wtmod.read_blob(root, base, check_path(root, path))
@@ -143,11 +156,15 @@ def run_apply(root: Path, text: str, *, config: Config, base_rev: str | None, br
     """``git atlas apply``: parse, apply, check and commit with no model call."""
     from atlas_git.core.executor.proposals import collect_garbage
 
+    wtmod.refuse_recursion()
     base = wtmod.resolve_base(root, base_rev)
     if branch:
         wtmod.validate_branch_name(root, branch)
     collect_garbage(root)
-    prepared = prepare_edits(root, base, text)
+    try:
+        prepared = prepare_edits(root, base, text)
+    except PathRefused as exc:
+        return Outcome(status="refused", base=base, errors=[str(exc)])
     outcome = Outcome(status=prepared.status, base=base, hunks_applied=prepared.hunks_applied,
                       hunks_failed=prepared.hunks_failed, errors=prepared.errors,
                       files=sorted(prepared.files))

@@ -46,6 +46,19 @@ def fault_point(step: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def refuse_recursion() -> None:
+    """Stop a hook that runs atlas from recursing through our own proposal commit.
+
+    Our commit runs the repo's hooks with ``ATLAS_PROPOSAL_COMMIT=1``; a hook
+    that calls ``git atlas fix/apply`` again would otherwise commit, run the
+    hook, commit... without end.
+    """
+    if os.environ.get("ATLAS_PROPOSAL_COMMIT"):
+        raise AtlasError("refusing to start a proposal from inside atlas's own proposal commit "
+                         "(ATLAS_PROPOSAL_COMMIT is set)",
+                         hint="hooks should skip atlas work when ATLAS_PROPOSAL_COMMIT=1")
+
+
 def new_id() -> str:
     """A short unique proposal id (hex; collisions are also refused by update-ref)."""
     return uuid.uuid4().hex[:8]
@@ -248,6 +261,7 @@ def worktrees_dir(root: Path) -> Path:
 @contextlib.contextmanager
 def scratch_worktree(root: Path, run_id: str, base: str) -> Iterator[Scratch]:
     """Create the scratch worktree, yield it, and always remove it afterwards."""
+    refuse_recursion()
     path = worktrees_dir(root) / run_id
     env = git.clean_env()
     # Hooks off for the checkout only (a post-checkout hook has no business in a
