@@ -98,13 +98,14 @@ class LedgerBudget:
 
     def fractions(self) -> dict[str, float]:
         """Used share of each window that has a limit."""
-        from atlas_git.core.ledger.store import to_usd
+        from atlas_git.core.ledger.store import to_nusd
 
         spend = self._current()
         out: dict[str, float] = {}
         for window, limit in self.limits.windows().items():
-            spent = to_usd(spend.windows[window])
-            out[window] = spent / limit if limit > 0 else (1.0 if spent > 0 or limit == 0 else 0.0)
+            # Integer nano-USD: 0.09 of 0.10 is exactly 90 %, not 89.999... %.
+            spent, cap = spend.windows[window], to_nusd(limit)
+            out[window] = spent / cap if cap > 0 else 1.0
         return out
 
     def warning_level(self) -> str:

@@ -173,6 +173,13 @@ class _Meter:
                                        recheck=(self.limits, self.starts))
         if record.success:
             self.hold = None
+            from atlas_git.core import memory
+
+            memory.append(self.ctx.repo, {
+                "type": "call", "request_id": self.ctx.request_id, "command": self.ctx.command,
+                "intent": self.ctx.intent, "tier": self.ctx.tier, "method": self.ctx.method,
+                "model": record.model_served or record.model_requested, "cost": cost,
+            })
         elif not fits:
             self.hold = None
             # A billed failure used up the room a retry would need: stop here.
@@ -224,14 +231,21 @@ def complete(
     settings = resolve(ctx.config)
     meter = _open_meter(ctx, settings, prompt_tokens(messages, response_schema), max_tokens)
     client = ProviderClient(settings)
+    todo = list(models)
     try:
-        return client.chat(
-            messages, models=models, max_tokens=max_tokens, temperature=temperature,
-            response_schema=response_schema, schema_name=schema_name, read_timeout=read_timeout,
-            before_call=meter.before, after_call=meter.after,
-        )
-    except BudgetRefused as exc:
-        # Every model was refused (the last refusal is the one worth showing).
-        raise meter.refusal or exc from None
+        while True:
+            try:
+                return client.chat(
+                    messages, models=todo, max_tokens=max_tokens, temperature=temperature,
+                    response_schema=response_schema, schema_name=schema_name,
+                    read_timeout=read_timeout, before_call=meter.before, after_call=meter.after,
+                )
+            except (BudgetRefused, UnpricedModel):
+                # A veto stops the client's loop; the models before the vetoed one
+                # already failed, so carry on with the ones after it (each re-checked).
+                assert meter.model is not None
+                todo = todo[todo.index(meter.model) + 1:]
+                if not todo:
+                    raise meter.refusal or AtlasError("budget refused every model") from None
     finally:
         meter.release()

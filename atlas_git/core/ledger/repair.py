@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from atlas_git.core.ledger.schema import connect, ledger_error, write_transaction
+from atlas_git.errors import AtlasError
 
 _REBUILD = (
     "DELETE FROM spend_buckets",
@@ -28,6 +29,7 @@ _REBUILD = (
     " ON CONFLICT(model) DO UPDATE SET outcomes = excluded.outcomes, ok_outcomes = excluded.ok_outcomes",
 )
 _COPY_TABLES = ("calls", "outcomes", "decisions")
+_EXPECTED_TABLES = frozenset({*_COPY_TABLES, "spend_buckets", "model_totals", "reservations"})
 
 
 def rebuild_totals(conn: sqlite3.Connection, path: Path) -> None:
@@ -46,24 +48,36 @@ def check(path: Path) -> str | None:
     """
     try:
         conn = connect(path, busy_ms=3000, create=False)
-    except Exception as exc:
-        text = str(exc).lower()
-        if "locked" in text or "cannot write" in text:
+    except AtlasError as exc:
+        if _fatal(exc):
             raise
         return str(exc.__cause__ or exc)
     try:
         result = conn.execute("PRAGMA quick_check").fetchone()[0]
         if result != "ok":
             return f"integrity check: {result}"
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        missing = sorted(_EXPECTED_TABLES - tables)
+        if missing:
+            return f"missing tables: {', '.join(missing)}"
         rebuild_totals(conn, path)
         return None
     except sqlite3.DatabaseError as exc:
         error = ledger_error(path, exc)
-        if "locked" in error.message:
+        if _fatal(error):
             raise error from exc
         return str(exc)
+    except AtlasError as exc:
+        if _fatal(exc):
+            raise
+        return str(exc.__cause__ or exc)
     finally:
         conn.close()
+
+
+def _fatal(error: AtlasError) -> bool:
+    """Locked or unwritable: moving the file aside would not help (or would lose writes)."""
+    return "locked" in error.message or "cannot write" in error.message
 
 
 def rebuild(path: Path, aside: Path) -> int:
