@@ -37,7 +37,7 @@ _ABOUT_STAGED = re.compile(r"\b(staged|diff|my changes|this change|the changes|c
 class FileContext:
     """What the named files add to the prompt."""
 
-    count: int = 0
+    count: int = 0  # named paths, existing or not
     total_bytes: int = 0
     missing: list[str] = field(default_factory=list)
 
@@ -57,11 +57,13 @@ def measure_files(files: Sequence[str], repo: Path | None) -> FileContext:
         candidates = [path] if path.is_absolute() else [Path.cwd() / path]
         if repo is not None and not path.is_absolute():
             candidates.append(repo / path)
+        # A file that does not exist yet still counts (a generate request names
+        # the files it will create); only its size is unknown.
+        ctx.count += 1
         size = _size(candidates)
         if size is None:
             ctx.missing.append(name)
             continue
-        ctx.count += 1
         ctx.total_bytes += size
     return ctx
 

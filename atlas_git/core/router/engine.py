@@ -51,11 +51,12 @@ def _semantic_vote(clean: text.CleanRequest, enabled: bool) -> tuple[Vote, float
     return semantic.vote(clean.text)
 
 
-def _pattern_vote(clean: text.CleanRequest) -> Vote:
+def _pattern_vote(clean: text.CleanRequest) -> tuple[Vote, bool]:
     res = patterns.classify(clean.text)
     if res.intent is None and res.tier is None:
-        return Vote("pattern", note="no rule matched")
-    return Vote("pattern", res.intent, res.tier, res.intent_score, res.tier_score)
+        return Vote("pattern", note="no rule matched"), False
+    note = "a misleading-keyword rule decided the intent" if res.decisive else ""
+    return Vote("pattern", res.intent, res.tier, res.intent_score, res.tier_score, note=note), res.decisive
 
 
 def classify(clean: text.CleanRequest, *, config: Config, repo: Path | None, offline: bool,
@@ -76,13 +77,18 @@ def classify(clean: text.CleanRequest, *, config: Config, repo: Path | None, off
         return ai_vote.intent, ai_vote.tier, float(ai_vote.intent_score or 0.0), "ai", votes
 
     sem, intent_threshold, tier_threshold = _semantic_vote(clean, "semantic" in methods)
-    pat = _pattern_vote(clean) if "pattern" in methods else Vote("pattern", note="disabled")
+    pat, decisive = (_pattern_vote(clean) if "pattern" in methods
+                     else (Vote("pattern", note="disabled"), False))
     votes += [sem, pat]
     from atlas_git.core.router.semantic import pattern_confidence
 
     # Intent: semantic when it clears its fitted threshold, else a matching rule,
     # else semantic's best guess, else the configured default.
-    if sem.intent and (sem.intent_score or 0.0) >= intent_threshold:
+    if decisive and pat.intent:
+        intent, confidence, method = pat.intent, pattern_confidence(), "pattern"
+        if sem.intent:
+            sem.note = f"overruled: {pat.intent} by a misleading-keyword rule"
+    elif sem.intent and (sem.intent_score or 0.0) >= intent_threshold:
         intent, confidence, method = sem.intent, float(sem.intent_score or 0.0), "semantic"
         sem.note = sem.note or f"intent score {sem.intent_score:.2f} >= fitted {intent_threshold:.2f}"
     elif pat.intent:
@@ -146,7 +152,7 @@ def route(
             method, confidence = "forced", 1.0
     file_ctx = context.measure_files(files, repo)
     if file_ctx.missing:
-        notes.append(f"not found (ignored for sizing): {', '.join(file_ctx.missing[:5])}")
+        notes.append(f"not on disk (size unknown): {', '.join(file_ctx.missing[:5])}")
     request_tokens = estimate_tokens(clean.text)
     staged_relevant = context.staged_matters(clean.text, intent)
     if force_tier or model_tier:

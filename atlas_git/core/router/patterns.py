@@ -166,6 +166,20 @@ _TIER_RULES: list[tuple[str, float, re.Pattern[str]]] = [
                          r"javascript) to)\b")),
 ]
 
+# Misleading-keyword rules that are decisive: when one fires, its label beats
+# even a confident semantic vote (embeddings see "format" or "optimize" and
+# are fooled; these phrases are unambiguous).
+_DECISIVE: list[tuple[str, re.Pattern[str]]] = [
+    ("edit", _rx(r"\bformat(s|ted|ting)?\s+(the\s+|all\s+|each\s+|every\s+)?([\w-]+\s+)?(date|time|"
+                 r"timestamp|number|currency|price|amount|phone|duration|bytes|percent\w*|"
+                 r"money|total|value)s?\b(?!.{0,20}\b(file|files|code)\b)|"
+                 r"\b(as|in|to) (iso[- ]?8601|rfc ?3339|yyyy-mm-dd|dd/mm/yyyy)\b")),
+    ("format", _rx(r"\b(optimi[sz]e|organi[sz]e|clean ?up|tidy( up)?|sort|reorder) (the |all |unused )?"
+                   r"imports?\b(?!.{0,30}\b(slow|startup|time|faster|lazy)\b)")),
+    ("edit", _rx(r"\b(add|enable|turn on|more|remove) (some )?debug (logging|logs?|mode|output|"
+                 r"statements?|prints?)\b")),
+]
+
 _MIN_SCORE = 1.0
 
 
@@ -178,6 +192,7 @@ class PatternResult:
     intent_margin: float
     tier: str | None
     tier_score: float
+    decisive: bool = False  # a misleading-keyword rule fixed the intent
 
 
 def _scores(text: str, rules: list[tuple[str, float, re.Pattern[str]]]) -> dict[str, float]:
@@ -197,6 +212,12 @@ def classify(text: str) -> PatternResult:
     if ranked and ranked[0][1] >= _MIN_SCORE:
         intent, score = ranked[0]
         margin = score - (ranked[1][1] if len(ranked) > 1 else 0.0)
+    decisive = False
+    for label, pattern in _DECISIVE:
+        if pattern.search(text):
+            intent, decisive = label, True
+            score, margin = max(score, 5.0), max(margin, 5.0)
+            break
     tiers = _scores(text, _TIER_RULES)
     tier: str | None = None
     tier_score = 0.0
@@ -206,4 +227,10 @@ def classify(text: str) -> PatternResult:
         tier, tier_score = max(tiers.items(), key=lambda kv: (kv[1], order[kv[0]]))
         if tier_score < _MIN_SCORE:
             tier, tier_score = None, 0.0
-    return PatternResult(intent, score, margin, tier, tier_score)
+    return PatternResult(intent, score, margin, tier, tier_score, decisive)
+
+
+def features(text: str) -> list[float]:
+    """One 0/1 per rule (intent rules, then tier rules): inputs for a fitted head."""
+    return [1.0 if pattern.search(text) else 0.0
+            for _, _, pattern in (*_INTENT_RULES, *_TIER_RULES)]

