@@ -7,7 +7,6 @@ index and refs are never touched. Each model call goes through
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from atlas_git.core.executor import worktree as wtmod
 from atlas_git.core.executor.context import Context, build_context, estimate_tokens
 from atlas_git.core.executor.pipeline import (
     Outcome,
+    PathRefused,
     branch_name,
     check_in,
     commit_proposal,
@@ -127,20 +127,22 @@ def _cost_of(config: Config, result: Any) -> float:
     return estimate_cost(config, result.model_served, result.tokens_in, result.tokens_out) or 0.0
 
 
-def record_outcome(root: Path, config: Config, run_id: str, outcome: Outcome) -> None:
-    """Tell the ledger how the request ended (for ``git atlas stats``), when it can listen."""
-    try:
-        from atlas_git.core import ledger
-    except ImportError:
-        return
-    hook: Callable[..., Any] | None = getattr(ledger, "record_outcome", None)
-    if hook is None:
-        return
-    # Outcome stats are best effort; the proposal itself is what matters.
-    with contextlib.suppress(AtlasError, TypeError, OSError):
-        hook(config=config, repo=root, request_id=run_id, applied=outcome.status in ("proposed",),
-             tests_passed=None if outcome.checks is None else outcome.checks.ok,
-             status=outcome.status)
+def _record(root: Path, config: Config, run_id: str, kind: str, success: bool, *, model: str,
+            tier: str, intent: str, detail: str | None = None) -> None:
+    """One outcome row (apply, test) for ``git atlas stats`` and model success rates."""
+    from atlas_git.core.ledger import record_outcome
+
+    record_outcome(root, run_id, kind, success, model=model, tier=tier, intent=intent,
+                   detail=detail, config=config)
+
+
+def _record_decision(root: Path, config: Config, run_id: str, decision: Any, request: str) -> None:
+    from atlas_git.core.ledger import record_decision
+
+    record_decision(root, run_id, intent=decision.intent, tier=decision.tier, model=decision.model,
+                    method=decision.method, confidence=decision.confidence,
+                    estimated_cost=decision.estimated_cost, request=request,
+                    reasoning=decision.reasoning, config=config)
 
 
 def run_fix(root: Path, opts: FixOptions, config: Config) -> Outcome:
@@ -178,28 +180,32 @@ def run_fix(root: Path, opts: FixOptions, config: Config) -> Outcome:
     require_llm(config)
     if opts.confirm is not None and not opts.confirm(plan):
         return Outcome(status="cancelled", base=base, extra=plan)
+    run_id = wtmod.new_id()
+    _record_decision(root, config, run_id, decision, opts.request)
     if intent in ("explain", "review"):
-        return _explain(root, opts, config, decision, messages, plan)
+        return _explain(root, opts, config, decision, messages, plan, run_id)
     collect_garbage(root)
-    return _edit_loop(root, opts, config, decision, ctx, base, plan)
+    return _edit_loop(root, opts, config, decision, ctx, base, plan, run_id)
 
 
 def _explain(root: Path, opts: FixOptions, config: Config, decision: Any,
-             messages: list[dict[str, str]], plan: dict[str, Any]) -> Outcome:
+             messages: list[dict[str, str]], plan: dict[str, Any], run_id: str) -> Outcome:
     from atlas_git.core.calls import CallContext, complete
 
-    call = CallContext(config=config, repo=root, command="explain", intent=decision.intent,
+    call = CallContext(config=config, repo=root, command="explain", request_id=run_id,
+                       intent=decision.intent,
                        tier=decision.tier, method=decision.method)
     with waiting(f"asking {decision.model}", quiet=opts.quiet):
         result = complete(call, messages, models=[decision.model, *decision.alternatives],
                           max_tokens=int(config.get("settings.max_output_tokens", 4096)))
     plan["text"] = result.content
     plan["model_served"] = result.model_served
-    return Outcome(status="explained", cost=_cost_of(config, result), attempts=1, extra=plan)
+    return Outcome(status="explained", run_id=run_id, cost=_cost_of(config, result), attempts=1,
+                   extra=plan)
 
 
 def _edit_loop(root: Path, opts: FixOptions, config: Config, decision: Any, ctx: Context, base: str,
-               plan: dict[str, Any]) -> Outcome:
+               plan: dict[str, Any], run_id: str) -> Outcome:
     from atlas_git.core.calls import CallContext, complete
 
     intent, tier = decision.intent, decision.tier
@@ -209,7 +215,6 @@ def _edit_loop(root: Path, opts: FixOptions, config: Config, decision: Any, ctx:
         raise UsageError("--max-attempts must be at least 1")
     test, lint = test_settings(config, opts.test_command, opts.no_test)
     can_escalate = opts.model is None and opts.tier is None
-    run_id = wtmod.new_id()
     outcome = Outcome(status="failed", run_id=run_id, base=base, extra=plan)
     problems = ""
     failures_at_tier = 0
@@ -237,6 +242,11 @@ def _edit_loop(root: Path, opts: FixOptions, config: Config, decision: Any, ctx:
             report = None
             try:
                 prepared = prepare_edits(root, base, result.content)
+            except PathRefused as exc:
+                _record(root, config, run_id, "apply", False, model=served, tier=tier, intent=intent,
+                        detail="path outside the repository")
+                raise AtlasError(f"the model's edit was refused: {exc.message}; no branch was created",
+                                 hint="this looks like a malicious or confused reply") from exc
             except UsageError as exc:
                 problems = str(exc)
             else:
@@ -255,8 +265,12 @@ def _edit_loop(root: Path, opts: FixOptions, config: Config, decision: Any, ctx:
                     else:
                         report = check_in(scratch, changed, config, test_command=test, lint_command=lint)
                         wtmod.fault_point("checks-done")
+                        _record(root, config, run_id, "test", report.ok, model=served, tier=tier,
+                                intent=intent, detail=None if report.ok else report.feedback(400))
                         outcome.checks, outcome.files = report, changed
                         problems = "" if report.ok else report.feedback()
+            _record(root, config, run_id, "apply", report is not None, model=served, tier=tier,
+                    intent=intent, detail=None if report is not None else problems[:400])
             if not problems:
                 break
             outcome.errors.append(f"attempt {attempt}: {' '.join(problems.split())[:300]}")
@@ -275,12 +289,10 @@ def _edit_loop(root: Path, opts: FixOptions, config: Config, decision: Any, ctx:
         if problems and outcome.checks is None:
             outcome.status = "failed"
             outcome.files = []
-            record_outcome(root, config, run_id, outcome)
             return outcome
         if problems and outcome.checks is not None and outcome.checks.ok:
             # The last attempt did not apply, but checks refer to an earlier one: no branch.
             outcome.status, outcome.files = "failed", []
-            record_outcome(root, config, run_id, outcome)
             return outcome
         assert outcome.checks is not None
         trailers = {"Atlas-Request": opts.request, "Atlas-Intent": intent, "Atlas-Tier": tier,
@@ -293,7 +305,6 @@ def _edit_loop(root: Path, opts: FixOptions, config: Config, decision: Any, ctx:
         outcome.extra.update({"intent": intent, "tier": tier, "model": served})
         if opts.run_generated and outcome.checks.ok:
             outcome.extra["run"] = _run_generated(scratch.path, outcome.files, config)
-    record_outcome(root, config, run_id, outcome)
     return outcome
 
 
