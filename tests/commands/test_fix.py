@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from atlas_git.testing.fake_llm import Fault, FakeLLM, Reply
+from atlas_git.testing.fake_llm import FakeLLM, Fault, Reply
 from tests.conftest import git
 from tests.executor_support import atlas_branches, cli, search_replace, snapshot, worktrees
 
@@ -78,7 +78,8 @@ def test_failing_tests_are_fed_back_and_the_retry_passes(repo: Path, fake_llm: F
     wrong = search_replace("app.py", "    return a + b\n", "    return a - b\n")
     right = search_replace("app.py", "    return a + b\n", "    return b + a  # same result\n")
     fake_llm.push(Reply(wrong, cost=0.001), Reply(right, cost=0.002))
-    rc, data = _edit(monkeypatch, repo, capsys, "--test", f"{sys.executable} -m pytest -q -p no:cacheprovider")
+    test_cmd = f"{sys.executable} -m pytest -q -p no:cacheprovider"
+    rc, data = _edit(monkeypatch, repo, capsys, "--test", test_cmd)
     assert rc == 0, data
     assert data["attempts"] == 2 and abs(data["cost"] - 0.003) < 1e-9
     sent = fake_llm.chat_requests()
