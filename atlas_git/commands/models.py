@@ -78,7 +78,7 @@ def refresh() -> int:
         atlas_dir(repo)
     settings = resolve(config)
     payload = ProviderClient(settings).get_json("models", auth=False)
-    models = parse_models_payload(payload)
+    models = parse_models_payload(payload, secret=settings.api_key)
     path = save_cache(config, settings.base_url, models)
     priced = sum(1 for m in models.values() if "input" in m)
     ui.out(f"{len(models)} models ({priced} priced) from {settings.base_url} cached in {path}")

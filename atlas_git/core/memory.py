@@ -66,8 +66,14 @@ def append(repo: Path | None, entry: dict[str, Any], *, max_entries: int | None 
     try:
         path.parent.mkdir(exist_ok=True)
         with FileLock(str(path) + ".lock", timeout=2):
-            with path.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(record, separators=(",", ":")) + "\n")
+            with path.open("a+b") as fh:
+                # A crash may have left a torn last line: start ours on a fresh one.
+                torn = False
+                if fh.seek(0, os.SEEK_END) > 0:
+                    fh.seek(-1, os.SEEK_END)
+                    torn = fh.read(1) != b"\n"
+                line = json.dumps(record, separators=(",", ":")) + "\n"
+                fh.write((("\n" + line) if torn else line).encode("utf-8"))
             # Trim only when clearly over, so most appends never read the file.
             if path.stat().st_size > limit * 160:
                 lines = path.read_text(encoding="utf-8").splitlines()

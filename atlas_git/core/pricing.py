@@ -78,11 +78,12 @@ def load_cache(config: Config) -> PriceCache | None:
     return cache
 
 
-def parse_models_payload(payload: Any) -> dict[str, dict[str, Any]]:
+def parse_models_payload(payload: Any, secret: str | None = None) -> dict[str, dict[str, Any]]:
     """OpenRouter ``{"data": [{id, pricing: {prompt, completion}, context_length}]}`` → prices.
 
     Prices are USD-per-token strings; negative ("variable") or missing prices
-    leave the model without a price rather than making it free.
+    leave the model without a price rather than making it free. Any text
+    containing ``secret`` (the API key, echoed by a misbehaving server) is dropped.
     """
     rows = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(rows, list):
@@ -92,6 +93,8 @@ def parse_models_payload(payload: Any) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for row in rows:
         if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+            continue
+        if secret and secret in row["id"]:
             continue
         entry: dict[str, Any] = {}
         raw = row.get("pricing")
@@ -106,7 +109,7 @@ def parse_models_payload(payload: Any) -> dict[str, dict[str, Any]]:
             entry["output"] = completion
         if isinstance(row.get("context_length"), int):
             entry["context"] = row["context_length"]
-        if isinstance(row.get("name"), str):
+        if isinstance(row.get("name"), str) and not (secret and secret in row["name"]):
             entry["name"] = row["name"][:100]
         out[row["id"]] = entry
     return out
