@@ -88,7 +88,8 @@ def main() -> None:
         record: list[float] = []
         for i in range(args.iterations):
             row = CallRow(request_id=f"n{i}", model_requested="vendor/model-2", success=True, cost=0.0004,
-                          cost_source="provider", tokens_in=900, tokens_out=120, duration=1.2, command="bench")
+                          cost_source="provider", tokens_in=900, tokens_out=120, duration=1.2,
+                          command="bench")
             t = time.perf_counter()
             ledger.record_call(row)
             record.append(time.perf_counter() - t)

@@ -43,7 +43,7 @@ def test_refresh_caches_prices_that_then_win(in_repo: Path, fake_llm: FakeLLM,
     assert rc == 0 and "2 models (1 priced)" in out
     cache = json.loads((in_repo / ".atlas" / "models-cache.json").read_text())
     assert cache["fetched_at"] > 0 and cache["base_url"] == fake_llm.base_url
-    get = [r for r in fake_llm.requests if r.path.endswith("/models")][0]
+    get = next(r for r in fake_llm.requests if r.path.endswith("/models"))
     assert "authorization" not in get.headers  # the model list needs no key
     rows = json.loads(cli(capsys, "models", "--json")[1])["models"]
     mini = next(r for r in rows if r["model"] == "openai/gpt-4o-mini")
