@@ -246,14 +246,24 @@ def collect_garbage(root: Path) -> GcReport:
                     report.locks.append(lock.stem)
             else:
                 live.add(lock.stem)
+    # Registered scratch worktrees, including ones whose directory is gone or
+    # that `git worktree add` left locked ("initializing") when it was killed.
+    registered = [Path(line[len("worktree "):]) for line in
+                  git.run(["worktree", "list", "--porcelain"], cwd=root, env=env)[1].splitlines()
+                  if line.startswith("worktree ")]
+    ours = {p for p in registered if p.parent == wtdir or p.parent.resolve() == wtdir.resolve()}
     if wtdir.is_dir():
-        for path in sorted(wtdir.iterdir()):
-            if path.name in live:
-                continue
-            wtmod.remove_worktree(root, path)
-            if path.exists():
-                shutil.rmtree(path, ignore_errors=True)
-            report.worktrees.append(path.name)
+        ours |= set(wtdir.iterdir())
+    for path in sorted(ours):
+        if path.name in live:
+            continue
+        git.run(["worktree", "unlock", str(path)], cwd=root, env=env, check=False)
+        wtmod.remove_worktree(root, path)
+        if path.exists():
+            shutil.rmtree(path, ignore_errors=True)
+        report.worktrees.append(path.name)
+    if report.worktrees:
+        git.run(["worktree", "prune"], cwd=root, env=env, check=False)
     for prop in list_proposals(root):
         if prop.status == "incomplete" and prop.id not in live:
             rc, _, _ = git.run(["update-ref", "-d", f"refs/heads/{prop.branch}", prop.commit],
