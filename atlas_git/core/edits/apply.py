@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from atlas_git.core.edits.evidence import gather
 from atlas_git.core.edits.model import ApplyResult, FileEdit
 from atlas_git.core.edits.place import HunkOutcome, place_hunks
 from atlas_git.core.edits.text import TextFile
@@ -47,6 +48,7 @@ def apply_edits(edits: list[FileEdit], read_file: ReadFile) -> ApplyResult:
     applied = failed = already = 0
     errors: list[str] = []
     hunk_numbers: dict[str, int] = {}
+    evidence = gather(edits, files.get)
 
     for edit in edits:
         first = hunk_numbers.get(edit.path, 0) + 1
@@ -91,8 +93,9 @@ def apply_edits(edits: list[FileEdit], read_file: ReadFile) -> ApplyResult:
                 errors.append(f"{edit.old_path or edit.path}: file not found, {len(edit.hunks)} "
                               "hunk(s) not applied")
                 continue
+        from_diff = edit.source == "diff"
         outcomes, new_text = place_hunks(
-            content, edit.hunks, trust_order=edit.source == "diff"
+            content, edit.hunks, trust_order=from_diff, evidence=evidence if from_diff else None
         )
         for n, outcome in enumerate(outcomes, start=first):
             if outcome.status == "applied":

@@ -25,6 +25,7 @@ class Placement:
     after: tuple[str, ...]  # their replacement, re-indented if the level required it
     level: str
     raw_after: tuple[str, ...] = ()  # the replacement as the hunk wrote it
+    dropped: tuple[int, int] = (0, 0)  # edge context lines left out (leading, trailing)
 
     @property
     def end(self) -> int:
@@ -145,8 +146,8 @@ def reindent(file_lines: Sequence[str], before: Sequence[str], after: Sequence[s
     return out
 
 
-def _edge_variants(before: Sequence[str], after: Sequence[str]) -> list[tuple[int, int]]:
-    """(lead, trail) counts of edge context lines to drop, blank-only trims first."""
+def edge_context(before: Sequence[str], after: Sequence[str]) -> tuple[int, int]:
+    """How many context lines the hunk has before its first and after its last change."""
     lead = 0
     limit = min(len(before), len(after))
     while lead < limit and before[lead] == after[lead]:
@@ -154,6 +155,12 @@ def _edge_variants(before: Sequence[str], after: Sequence[str]) -> list[tuple[in
     trail = 0
     while trail < limit - lead and before[-1 - trail] == after[-1 - trail]:
         trail += 1
+    return lead, trail
+
+
+def _edge_variants(before: Sequence[str], after: Sequence[str]) -> list[tuple[int, int]]:
+    """(lead, trail) counts of edge context lines to drop, blank-only trims first."""
+    lead, trail = edge_context(before, after)
     variants: list[tuple[int, int]] = []
     blank_lead = 0
     while blank_lead < lead and not before[blank_lead].strip():
@@ -182,20 +189,21 @@ def locate(
     *, trim_context: bool = True,
 ) -> list[Placement]:
     """Every placement of the hunk at the first (strictest) level that matches anywhere."""
-    found = _locate_at(index, before, after, at_eof)
+    found = _locate_at(index, before, after, at_eof, (0, 0))
     if found or not trim_context:
         return found
     for dl, dt in _edge_variants(before, after):
         b = before[dl : len(before) - dt]
         a = after[dl : len(after) - dt]
-        found = _locate_at(index, b, a, at_eof and dt == 0)
+        found = _locate_at(index, b, a, at_eof and dt == 0, (dl, dt))
         if found:
             return found
     return []
 
 
 def _locate_at(
-    index: FileIndex, before: Sequence[str], after: Sequence[str], at_eof: bool
+    index: FileIndex, before: Sequence[str], after: Sequence[str], at_eof: bool,
+    dropped: tuple[int, int],
 ) -> list[Placement]:
     if not before:
         return []
@@ -211,7 +219,9 @@ def _locate_at(
                 if moved is None:
                     continue
                 new_after = moved
-            placements.append(Placement(pos, tuple(before), tuple(new_after), level, tuple(after)))
+            placements.append(
+                Placement(pos, tuple(before), tuple(new_after), level, tuple(after), dropped)
+            )
         if placements:
             return placements
     return []

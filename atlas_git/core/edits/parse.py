@@ -53,6 +53,10 @@ def parse_edits(text: str) -> list[FileEdit]:
         if starts_diff(lines, i):
             found, i = read_diff(lines, i, fence_path or last_path)
             edits.extend(found)
+            if found and found[-1].kind == "patch":
+                # A later header-less hunk continues this file.
+                last_path = found[-1].path
+                fence_path = None if fence_path is None else last_path
             continue
         if _SEARCH.match(line):
             path = fence_path or last_path

@@ -22,7 +22,8 @@ def _is_git_dir_name(component: str) -> bool:
 
 def _gitlinks(repo_root: Path) -> list[str]:
     """Paths of submodules (index entries with mode 160000)."""
-    _, out, _ = git.run(["ls-files", "-s", "-z"], cwd=repo_root, check=False)
+    # clean_env: inside a hook GIT_DIR/GIT_INDEX_FILE would point at the user's repo.
+    _, out, _ = git.run(["ls-files", "-s", "-z"], cwd=repo_root, check=False, env=git.clean_env())
     links = []
     for entry in out.split("\0"):
         if entry.startswith("160000 "):
@@ -55,6 +56,9 @@ def check_path(repo_root: Path, path: str) -> str:
     if any(_is_git_dir_name(p) for p in parts):
         raise AtlasError(f"refused path {shown!r}: git internals (.git) are never edited")
     rel = "/".join(parts)
+    for link in _gitlinks(repo_root):
+        if rel == link or rel.startswith(link + "/"):
+            raise AtlasError(f"refused path {rel!r}: it is inside the submodule {link}")
 
     root = Path(os.path.realpath(repo_root))
     current = root
@@ -73,9 +77,6 @@ def check_path(repo_root: Path, path: str) -> str:
         raise AtlasError(f"refused path {rel!r}: it is a directory")
     if not _inside(Path(os.path.realpath(current)), root):
         raise AtlasError(f"refused path {rel!r}: it resolves outside the repository")
-    for link in _gitlinks(repo_root):
-        if rel == link or rel.startswith(link + "/"):
-            raise AtlasError(f"refused path {rel!r}: it is inside the submodule {link}")
     return rel
 
 

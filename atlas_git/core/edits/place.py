@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from atlas_git.core.edits.match import FileIndex, Placement, body, find, locate, present
+from atlas_git.core.edits.evidence import Evidence
+from atlas_git.core.edits.match import FileIndex, Placement, body, edge_context, find, locate, present
 from atlas_git.core.edits.model import Hunk
 from atlas_git.core.edits.text import TextFile
 
@@ -32,12 +33,19 @@ class HunkOutcome:
     retry: bool = False  # not found: worth a try against the partly edited text
 
 
-def place_hunks(content: str, hunks: Sequence[Hunk], *, trust_order: bool) -> tuple[list[HunkOutcome], str]:
-    """Apply ``hunks`` to ``content``; return one outcome per hunk and the new text."""
-    outcomes, text = _place_round(content, list(range(len(hunks))), hunks, trust_order)
+def place_hunks(
+    content: str, hunks: Sequence[Hunk], *, trust_order: bool, evidence: Evidence | None = None
+) -> tuple[list[HunkOutcome], str]:
+    """Apply ``hunks`` to ``content``; return one outcome per hunk and the new text.
+
+    ``trust_order`` (diffs, not SEARCH/REPLACE) lets the hunk order settle
+    ambiguity; ``evidence`` holds the other tie-breakers the diff has earned.
+    """
+    outcomes, text = _place_round(content, list(range(len(hunks))), hunks, trust_order,
+                                  evidence or Evidence())
     for k, outcome in enumerate(outcomes):
         if outcome.status == "failed" and outcome.retry:
-            again, new_text = _place_round(text, [k], hunks, trust_order=False)
+            again, new_text = _place_round(text, [k], hunks, False, Evidence())
             if again[k].status != "failed":
                 outcomes[k] = again[k]
                 text = new_text
@@ -45,7 +53,7 @@ def place_hunks(content: str, hunks: Sequence[Hunk], *, trust_order: bool) -> tu
 
 
 def _place_round(
-    content: str, todo: list[int], hunks: Sequence[Hunk], trust_order: bool
+    content: str, todo: list[int], hunks: Sequence[Hunk], trust_order: bool, evidence: Evidence
 ) -> tuple[list[HunkOutcome], str]:
     tf = TextFile.parse(content)
     index = FileIndex(tf.bodies)
@@ -57,6 +65,11 @@ def _place_round(
         outcomes[k] = outcome
         if found:
             candidates[k] = found
+    for k, options in candidates.items():
+        if len(options) > 1:
+            picked = _tie_break(k, len(hunks), hunks[k], options, len(tf.bodies), evidence)
+            if picked is not None:
+                candidates[k] = [picked]
 
     lines = [h.header_line for k, h in enumerate(hunks) if k in candidates and h.header_line is not None]
     ordered = trust_order and lines == sorted(lines)
@@ -105,6 +118,27 @@ def _candidates(tf: TextFile, index: FileIndex, hunk: Hunk) -> tuple[HunkOutcome
         failed.reason = "may already be applied: its result is already in the file next to its context"
         return failed, []
     return failed, found
+
+
+def _tie_break(
+    k: int, count: int, hunk: Hunk, options: list[Placement], n_lines: int, evidence: Evidence
+) -> Placement | None:
+    """The one candidate the diff's proven edge context or line numbers name, if any."""
+    lead, trail = edge_context(hunk.before, hunk.after)
+    if evidence.anchors:
+        if lead < evidence.context and k == 0:
+            sel = [p for p in options if p.dropped[0] == 0 and p.start == 0]
+            if len(sel) == 1:
+                return sel[0]
+        if trail < evidence.context and k == count - 1:
+            sel = [p for p in options if p.dropped[1] == 0 and p.end == n_lines]
+            if len(sel) == 1:
+                return sel[0]
+    if evidence.line_numbers and hunk.header_line is not None:
+        sel = [p for p in options if p.start + 1 == hunk.header_line + p.dropped[0]]
+        if len(sel) == 1:
+            return sel[0]
+    return None
 
 
 def _already_there(index: FileIndex, hunk: Hunk) -> bool:

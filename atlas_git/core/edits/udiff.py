@@ -104,13 +104,23 @@ def _read_counted(lines: list[str], i: int, old_n: int, new_n: int) -> int | Non
         i += 1
     while i < len(lines) and lines[i].startswith(_NO_NEWLINE):
         i += 1
-    if i < len(lines) and lines[i][:1] in ("+", "-") and not _boundary(lines, i):
-        return None  # more body follows: the counts are wrong
+    # The counts are trusted only if the body really ends there: what follows
+    # (after blank lines) is the end, a boundary, or prose.
+    j = i
+    while j < len(lines) and lines[j] == "":
+        j += 1
+    if j < len(lines) and not _boundary(lines, j) and lines[j][:1] in (" ", "+", "-", _NO_NEWLINE):
+        return None
     return i
 
 
 def _read_by_prefix(lines: list[str], i: int) -> int:
-    """End index of a hunk body read line by line (counts missing or wrong)."""
+    """End index of a hunk body read line by line (counts missing or wrong).
+
+    Empty lines are blank context lines whose leading space was stripped when
+    more body, another hunk or the end of the diff follows; before prose they
+    are just spacing.
+    """
     end = i
     while i < len(lines) and not _boundary(lines, i):
         tag = lines[i][:1]
@@ -118,11 +128,10 @@ def _read_by_prefix(lines: list[str], i: int) -> int:
             i += 1
             end = i
         elif lines[i] == "":
-            # A blank context line whose space was stripped, if more body follows.
             i += 1
         else:
-            break
-    return end
+            return end
+    return i
 
 
 def _build_hunk(body: list[str], header_line: int | None) -> Hunk:
@@ -169,11 +178,9 @@ def read_hunks(lines: list[str], i: int) -> tuple[list[Hunk], int]:
             end = _read_counted(lines, i + 1, old_n, new_n)
         if end is None:
             end = _read_by_prefix(lines, i + 1)
-        body = lines[i + 1 : end]
-        if any(t[:1] in ("+", "-") for t in body) or body:
-            hunk = _build_hunk(body, header_line)
-            if hunk.before or hunk.after:
-                hunks.append(hunk)
+        hunk = _build_hunk(lines[i + 1 : end], header_line)
+        if hunk.before or hunk.after:
+            hunks.append(hunk)
         i = end
         # Blank lines between hunks are common in model output.
         j = i
