@@ -128,11 +128,8 @@ def _cache_put(cdir: Path | None, key: str, data: dict[str, Any]) -> None:
 
 def validate_reply(content: str, files: Mapping[str, FileDiff]) -> tuple[list[Finding], list[str]]:
     """Findings from a reply, keeping only well-formed ones on added lines."""
-    from atlas_git.adapters.llm import ProviderError, parse_json_reply
-
-    try:
-        data = parse_json_reply(content)
-    except ProviderError:
+    data = _parse_json(content)
+    if data is None:
         return [], ["a reply was not valid JSON: dropped"]
     items = data.get("findings") if isinstance(data, dict) else None
     if not isinstance(items, list):
@@ -169,6 +166,24 @@ def validate_reply(content: str, files: Mapping[str, FileDiff]) -> tuple[list[Fi
     return findings, notes
 
 
+def _parse_json(content: str) -> Any:
+    """JSON from a reply that may be fenced or wrapped in prose; None when there is none.
+
+    (Local rather than the provider adapter's helper so that a cached review never
+    imports the HTTP stack.)
+    """
+    text = content.strip()
+    fence = re.search(r"```(?:json)?\s*(.*?)```", text, re.DOTALL)
+    if fence:
+        text = fence.group(1).strip()
+    for candidate in (text, text[text.find("{"):text.rfind("}") + 1]):
+        try:
+            return json.loads(candidate)
+        except ValueError:
+            continue
+    return None
+
+
 def _slug(rule: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", rule.lower()).strip("-")[:40] or "review"
 
@@ -189,19 +204,45 @@ def merge_duplicates(findings: Sequence[Finding]) -> list[Finding]:
     return out
 
 
-def _route_models(config: Config, repo: Path | None, files: Sequence[FileDiff],
-                  added_lines: int) -> tuple[list[str], str, str, str]:
+_CONCURRENCY = re.compile(r"\b(threading|Thread|Lock|RLock|asyncio|await|mutex|goroutine|"
+                          r"multiprocessing|Semaphore|atomic)\b")
+_SENSITIVE = re.compile(r"\b(password|passwd|token|auth\w*|crypto\w*|hashlib|hmac|jwt|cipher|"
+                        r"execute\(|subprocess|eval\(|pickle|deserializ\w+|sanitiz\w+)", re.IGNORECASE)
+
+
+def describe(files: Sequence[FileDiff]) -> tuple[str, int]:
+    """A routing request that states the diff's size and complexity, plus its added lines."""
+    added = sum(len(f.added) for f in files)
+    sample = "\n".join(f.added_text[n] for f in files for n in f.added[:400])
+    words = ["review a small change" if added <= 20 and len(files) <= 2 else "review a change"]
+    if len(files) >= 4:
+        words.append(f"touching {len(files)} files")
+    if _CONCURRENCY.search(sample):
+        words.append("with concurrency")
+    if _SENSITIVE.search(sample):
+        words.append("that is security-sensitive")
+    return " ".join(words), added
+
+
+def _route_models(config: Config, repo: Path | None, files: Sequence[FileDiff]
+                  ) -> tuple[list[str], str, str, str]:
     """(models, tier, method, reasoning) for this review, from the router if present."""
-    paths = ", ".join(f.path for f in files[:12])
-    request = f"review this change for bugs and security problems: {len(files)} files ({paths})"
+    request, added = describe(files)
     try:
         from atlas_git.core.router import route
     except ImportError:  # router not installed yet: the configured gold tier
         models = [str(m) for m in config.get("tiers.gold.models", []) or []]
         return models, "gold", "default", "router unavailable"
-    # offline=True: the tier comes from size, not from a paid classifier call per commit.
-    decision = route(request, config=config, repo=repo, force_intent="review",
-                     staged_lines=added_lines, offline=True)
+    # The intent is fixed; the tier comes from the diff's size and complexity (patterns on
+    # the description above, then the router's size rules), never from a paid classifier
+    # call or the embedding model on every commit.
+    import copy
+
+    data = copy.deepcopy(config.data)
+    data.setdefault("router", {}).update({"methods": ["pattern", "default"], "semantic": False})
+    routing_config = Config(data=data, sources=config.sources, repo=config.repo)
+    decision = route(request, config=routing_config, repo=repo, force_intent="review",
+                     staged_lines=added, offline=True)
     models = [decision.model, *[m for m in decision.alternatives if m != decision.model]][:3]
     return models, decision.tier, decision.method, decision.reasoning
 
@@ -214,8 +255,23 @@ def run(files: Sequence[FileDiff], contents: Callable[[Sequence[FileDiff]], Mapp
     if not todo:
         outcome.reason = "LLM review: nothing reviewable (skipped, binary or deleted files only)"
         return outcome
-    small = [f for f in todo if f.new_sha]
-    blobs = contents(small)
+    by_path = {f.path: f for f in todo}
+    system = str(config.get("prompts.review", "")) + "\n\n" + _FORMAT
+    chunk_tokens = int(config.get("review.chunk_tokens", 6000) or 6000)
+    cdir = _cache_dir(repo)
+    # Whole-review key: the exact blobs under review (content-addressed), so an unchanged
+    # staged diff is answered before any rendering, routing or network.
+    whole_key = _cache_key(system, json.dumps(
+        [chunk_tokens, [(f.path, f.old_path, f.old_sha, f.new_sha) for f in todo]]))
+    hit = _cache_get(cdir, whole_key)
+    if hit is not None:
+        found, _ = validate_reply(json.dumps({"findings": hit["findings"]}), by_path)
+        outcome.findings = merge_duplicates(found)
+        outcome.notes += [str(n) for n in hit.get("notes", [])]
+        outcome.ran, outcome.cached = True, 1
+        outcome.reason = "LLM review: from cache ($0)"
+        return outcome
+    blobs = contents([f for f in todo if f.new_sha])
     sections = []
     for f in todo:
         data = blobs.get(f.path)
@@ -224,12 +280,8 @@ def run(files: Sequence[FileDiff], contents: Callable[[Sequence[FileDiff]], Mapp
     redacted = sum(s.redactions for s in sections)
     if redacted:
         outcome.notes.append(f"redacted {redacted} secret(s) before sending")
-    chunk_tokens = int(config.get("review.chunk_tokens", 6000) or 6000)
     chunks, notes = context.chunk(sections, chunk_tokens)
     outcome.notes += notes
-    by_path = {f.path: f for f in todo}
-    system = str(config.get("prompts.review", "")) + "\n\n" + _FORMAT
-    cdir = _cache_dir(repo)
     pending = []
     for i, ch in enumerate(chunks):
         key = _cache_key(system, ch.text)
@@ -242,23 +294,28 @@ def run(files: Sequence[FileDiff], contents: Callable[[Sequence[FileDiff]], Mapp
         else:
             pending.append((i, ch, key))
     if pending:
-        _call_chunks(pending, len(chunks), system, by_path, config, repo, outcome, cdir,
-                     sum(len(f.added) for f in todo))
+        _call_chunks(pending, len(chunks), system, by_path, config, repo, outcome, cdir)
     else:
         outcome.ran = True
         outcome.reason = "LLM review: from cache ($0)"
     outcome.findings = merge_duplicates(outcome.findings)
+    complete_run = outcome.ran and not outcome.failed and not any(
+        "not reviewed" in n or "stopped" in n or "not valid JSON" in n or "schema" in n
+        for n in outcome.notes)
+    if complete_run:
+        _cache_put(cdir, whole_key, {"findings": [f.to_json() for f in outcome.findings],
+                                     "notes": outcome.notes})
     return outcome
 
 
 def _call_chunks(pending: list[tuple[int, context.Chunk, str]], total: int, system: str,
                  by_path: Mapping[str, FileDiff], config: Config, repo: Path | None,
-                 outcome: LLMOutcome, cdir: Path | None, added_lines: int) -> None:
+                 outcome: LLMOutcome, cdir: Path | None) -> None:
     from atlas_git.core.calls import CallContext, complete
     from atlas_git.core.pricing import estimate_cost, estimate_tokens
 
     try:
-        models, tier, method, _ = _route_models(config, repo, list(by_path.values()), added_lines)
+        models, tier, method, _ = _route_models(config, repo, list(by_path.values()))
     except AtlasError as exc:
         outcome.failed, outcome.reason = True, f"LLM review did not run: {exc}"
         return
