@@ -39,7 +39,8 @@ def _content(ext: str, i: int, version: int) -> str:
     for n in range(LINES_PER_FILE + 20):
         v = version if n < LINES_PER_FILE else 0  # the first 40 lines change
         if ext == "py":
-            rows.append(f"def f_{i}_{n}(x):\n    return x * {n + v}\n" if n % 2 == 0 else f"V_{n} = {n + v}\n")
+            rows.append(f"def f_{i}_{n}(x):\n    return x * {n + v}\n" if n % 2 == 0
+                        else f"V_{n} = {n + v}\n")
         elif ext == "js":
             rows.append(f"function f{i}_{n}(x) {{ return x * {n + v}; }}\n")
         elif ext == "sh":
