@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -201,11 +202,23 @@ class EmbeddingBackend:
 
 
 _BACKEND: EmbeddingBackend | None = None
+_LOCK = threading.Lock()
 
 
 def get_backend() -> EmbeddingBackend:
     """The process-wide backend, loaded on first use (check ``.available``)."""
     global _BACKEND
+    with _LOCK:
+        if _BACKEND is None:
+            _BACKEND = EmbeddingBackend().load()
+        return _BACKEND
+
+
+def preload() -> None:
+    """Start loading the backend in a background thread.
+
+    Session creation runs in C++ without the GIL, so a CLI that calls this
+    first overlaps the model load with its own git and config work.
+    """
     if _BACKEND is None:
-        _BACKEND = EmbeddingBackend().load()
-    return _BACKEND
+        threading.Thread(target=get_backend, name="atlas-embeddings", daemon=True).start()

@@ -34,6 +34,9 @@ def _staged_lines(repo: Path | None, request: str) -> int:
 
 
 def _load(offline: bool) -> tuple[Any, Path | None]:
+    from atlas_git.adapters.embeddings import preload
+
+    preload()  # overlaps the model load with the git and config work below
     from atlas_git.config import load_config
     from atlas_git.paths import find_repo
 
@@ -110,6 +113,9 @@ def run_route(words: Sequence[str], *, offline: bool, as_json: bool, explain: bo
     request = " ".join(words)
     if request == "-":
         request = sys.stdin.buffer.read().decode("utf-8", "replace")
+    from atlas_git.core.router.text import clean
+
+    clean(request)  # reject an empty request before any loading starts
     config, repo = _load(offline)
     decision = _decide(request, config=config, repo=repo, files=files, offline=offline,
                        intent=intent, tier=tier, model=model)

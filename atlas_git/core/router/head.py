@@ -75,8 +75,9 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load_exemplars(path: Path = EXEMPLARS) -> list[dict[str, Any]]:
+def load_exemplars(path: Path | None = None) -> list[dict[str, Any]]:
     """Exemplars as dicts with request, intent, tier (bad lines name the line)."""
+    path = path or EXEMPLARS
     rows: list[dict[str, Any]] = []
     with path.open(encoding="utf-8") as fh:
         for number, line in enumerate(fh, 1):
