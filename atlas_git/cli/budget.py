@@ -28,23 +28,32 @@ def budget(ctx: click.Context, as_json: bool, upstream: bool | None) -> int | No
     return run_command(cmd.show, as_json, upstream)
 
 
+_TEAM_HELP = "Write the committable team config (.atlas/config.toml) instead of local state."
+
+
 @budget.command("set")
 @click.argument("window", type=click.Choice(_WINDOWS))
 @click.argument("amount")
-def set_cmd(window: str, amount: str) -> int:
-    """Set a limit in USD, e.g. `git atlas budget set daily 5`."""
+@click.option("--team", is_flag=True, help=_TEAM_HELP)
+def set_cmd(window: str, amount: str, team: bool) -> int:
+    """Set a limit in USD, e.g. `git atlas budget set daily 5`.
+
+    Local limits go to .atlas/budget.toml (never committed); team limits to
+    .atlas/config.toml. When both are set, the stricter applies.
+    """
     from atlas_git.commands import budget as cmd
 
-    return run_command(cmd.set_limit, window, amount)
+    return run_command(cmd.set_limit, window, amount, team)
 
 
 @budget.command("unset")
 @click.argument("window", type=click.Choice((*_WINDOWS, "all")))
-def unset_cmd(window: str) -> int:
+@click.option("--team", is_flag=True, help=_TEAM_HELP)
+def unset_cmd(window: str, team: bool) -> int:
     """Remove a limit (or all of them)."""
     from atlas_git.commands import budget as cmd
 
-    return run_command(cmd.unset_limit, window)
+    return run_command(cmd.unset_limit, window, team)
 
 
 @budget.command("analytics")

@@ -97,9 +97,9 @@ def show(as_json: bool, upstream: bool | None) -> int:
     return EXIT_OK
 
 
-def set_limit(window: str, amount_text: str) -> int:
-    """``budget set daily|weekly|monthly|request AMOUNT``."""
-    from atlas_git.core.ledger.limits import parse_amount, write_limit
+def set_limit(window: str, amount_text: str, team: bool = False) -> int:
+    """``budget set [--team] daily|weekly|monthly|request AMOUNT``."""
+    from atlas_git.core.ledger.limits import limits_from_config, parse_amount, write_limit
 
     amount = parse_amount(amount_text)  # validate before touching anything
     repo, _ = _repo_config(required=True)
@@ -107,20 +107,29 @@ def set_limit(window: str, amount_text: str) -> int:
     from atlas_git.paths import atlas_dir
 
     atlas_dir(repo)
-    path = write_limit(repo, window, amount)
+    path = write_limit(repo, window, amount, team=team)
     ui.out(f"{window} limit set to ${amount:,.2f} in {path}")
+    effective = getattr(limits_from_config(load_config(repo)), window)
+    if effective is not None and effective < amount:
+        ui.warn(f"a stricter {window} limit of ${effective:,.2f} is also set and still applies")
     return EXIT_OK
 
 
-def unset_limit(window: str) -> int:
-    """``budget unset daily|weekly|monthly|request|all``."""
-    from atlas_git.core.ledger.limits import LIMIT_KEYS, write_limit
+def unset_limit(window: str, team: bool = False) -> int:
+    """``budget unset [--team] daily|weekly|monthly|request|all``."""
+    from atlas_git.core.ledger.limits import LIMIT_KEYS, limits_from_config, write_limit
 
     repo, _ = _repo_config(required=True)
     assert repo is not None
-    for key in LIMIT_KEYS if window == "all" else (window,):
-        path = write_limit(repo, key, None)
+    keys = LIMIT_KEYS if window == "all" else (window,)
+    for key in keys:
+        path = write_limit(repo, key, None, team=team)
     ui.out(f"{window} limit removed from {path}")
+    limits = limits_from_config(load_config(repo))
+    left = [k for k in keys if getattr(limits, k) is not None]
+    if left:
+        where = "your user config" if team else "the team config (.atlas/config.toml; use --team)"
+        ui.warn(f"{', '.join(left)} still limited by {where}")
     return EXIT_OK
 
 

@@ -38,9 +38,24 @@ def test_status_json_has_the_design_shape(in_repo: Path, capsys: pytest.CaptureF
     assert data["windows"]["weekly"] == {"limit": None, "spent": 0.0, "remaining": None}
     assert data["windows"]["monthly"]["limit"] == 50.5
     assert data["warning_level"] == "safe" and isinstance(data["recommendations"], list)
-    assert "budget" in (in_repo / ".atlas" / "config.toml").read_text()
+    assert "daily = 5.0" in (in_repo / ".atlas" / "budget.toml").read_text()
+    assert not (in_repo / ".atlas" / "config.toml").exists()
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=in_repo, capture_output=True,
+                          text=True).stdout == ""  # local limits are state, not a tree change
     assert cli(capsys, "budget", "unset", "daily")[0] == 0
     assert json.loads(cli(capsys, "budget", "--json")[1])["windows"]["daily"]["limit"] is None
+
+
+def test_team_and_local_limits_the_stricter_wins(in_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(capsys, "budget", "set", "--team", "daily", "2")[0] == 0
+    assert "daily = 2.0" in (in_repo / ".atlas" / "config.toml").read_text()
+    assert cli(capsys, "budget", "set", "daily", "10")[0] == 0
+    rc, _, err = cli(capsys, "budget", "--json")
+    assert json.loads(cli(capsys, "budget", "--json")[1])["windows"]["daily"]["limit"] == 2.0
+    cli(capsys, "budget", "set", "daily", "1")
+    assert json.loads(cli(capsys, "budget", "--json")[1])["windows"]["daily"]["limit"] == 1.0
+    rc, _, err = cli(capsys, "budget", "unset", "daily")
+    assert rc == 0 and "still limited by the team config" in err
 
 
 @pytest.mark.parametrize("args", [
@@ -56,7 +71,7 @@ def test_bad_input_is_a_usage_error_and_changes_nothing(in_repo: Path, capsys: p
     rc, _, err = cli(capsys, *args)
     assert rc == 2
     assert err.startswith("atlas: error:") and err.count("\n") == 1
-    assert not (in_repo / ".atlas" / "config.toml").exists()
+    assert not (in_repo / ".atlas" / "budget.toml").exists()
 
 
 def test_invalid_limit_in_config_is_a_clear_error(in_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

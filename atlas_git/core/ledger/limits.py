@@ -1,11 +1,16 @@
 """Spending limits: where they live and how they are read and written.
 
-Limits live in the ``[budget]`` table of the layered config, so a team can
-commit them in ``.atlas/config.toml`` and a user can set personal ones in the
-user config. ``git atlas budget set`` writes the repo file
-(``.atlas/config.toml``, atomically; other tables are preserved, comments are
-not). Keys: ``daily``, ``weekly``, ``monthly`` (USD per window) and
-``request`` (USD per request, all attempts and fallbacks included).
+Two places, and every limit found applies (the stricter one wins):
+
+* team limits: the ``[budget]`` table of the layered config, i.e. the
+  committable ``.atlas/config.toml`` (or the user config). ``git atlas budget
+  set --team`` writes there;
+* local limits: ``.atlas/budget.toml``, local state excluded from git, so
+  ``git atlas budget set`` never shows up in ``git status``.
+
+Keys: ``daily``, ``weekly``, ``monthly`` (USD per window) and ``request``
+(USD per request, all attempts and fallbacks included). Files are rewritten
+atomically; other tables are preserved, comments are not.
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from atlas_git.config import Config
-from atlas_git.errors import UsageError
+from atlas_git.errors import AtlasError, UsageError
 
 LIMIT_KEYS = ("daily", "weekly", "monthly", "request")
+LOCAL_NAME = "budget.toml"
 
 
 @dataclass(frozen=True)
@@ -56,19 +62,43 @@ def parse_amount(text: str) -> float:
     return value
 
 
-def limits_from_config(config: Config) -> Limits:
-    """Read and check the ``[budget]`` limits of the merged config."""
-    section = config.section("budget")
-    values: dict[str, float | None] = {}
+def _read_limits(section: dict[str, Any], origin: str) -> dict[str, float]:
+    values: dict[str, float] = {}
     for key in LIMIT_KEYS:
         raw = section.get(key)
         if raw is None:
-            values[key] = None
             continue
         if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw) or raw < 0:
-            raise UsageError(f"budget.{key} must be a number >= 0, got {raw!r}",
-                             hint="fix it with `git atlas budget set` or edit .atlas/config.toml")
+            raise UsageError(f"{origin}: budget.{key} must be a number >= 0, got {raw!r}",
+                             hint="fix it with `git atlas budget set` or edit the file")
         values[key] = float(raw)
+    return values
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: invalid TOML: {exc}") from exc
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from exc
+
+
+def local_limits_path(repo: Path) -> Path:
+    return repo / ".atlas" / LOCAL_NAME
+
+
+def limits_from_config(config: Config) -> Limits:
+    """Team limits (merged config) and local ones (``.atlas/budget.toml``): the stricter wins."""
+    values = _read_limits(config.section("budget"), "config")
+    if config.repo is not None:
+        path = local_limits_path(config.repo)
+        local = _load_toml(path).get("budget", {})
+        if isinstance(local, dict):
+            for key, value in _read_limits(local, str(path)).items():
+                values[key] = min(value, values.get(key, value))
     return Limits(**values)
 
 
@@ -84,19 +114,14 @@ def repo_config_path(repo: Path) -> Path:
     return repo / ".atlas" / "config.toml"
 
 
-def write_limit(repo: Path, key: str, amount: float | None) -> Path:
-    """Set (or with None remove) ``budget.KEY`` in ``.atlas/config.toml``."""
+def write_limit(repo: Path, key: str, amount: float | None, *, team: bool = False) -> Path:
+    """Set (or with None remove) ``budget.KEY`` locally, or with ``team`` in ``.atlas/config.toml``."""
     import tomli_w
 
     if key not in LIMIT_KEYS:
         raise UsageError(f"unknown budget window {key!r}", hint=f"one of: {', '.join(LIMIT_KEYS)}")
-    path = repo_config_path(repo)
-    data: dict[str, Any] = {}
-    if path.is_file():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{path}: invalid TOML, not changed: {exc}") from exc
+    path = repo_config_path(repo) if team else local_limits_path(repo)
+    data = _load_toml(path)
     budget = data.get("budget")
     if budget is None:
         budget = data["budget"] = {}
@@ -115,5 +140,5 @@ def write_limit(repo: Path, key: str, amount: float | None) -> Path:
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+        raise AtlasError(f"cannot write {path}: {exc.strerror}") from exc
     return path
