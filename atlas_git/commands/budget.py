@@ -108,10 +108,10 @@ def set_limit(window: str, amount_text: str, team: bool = False) -> int:
 
     atlas_dir(repo)
     path = write_limit(repo, window, amount, team=team)
-    ui.out(f"{window} limit set to ${amount:,.2f} in {path}")
+    ui.out(f"{window} limit set to ${amount:,.6g} in {path}")
     effective = getattr(limits_from_config(load_config(repo)), window)
     if effective is not None and effective < amount:
-        ui.warn(f"a stricter {window} limit of ${effective:,.2f} is also set and still applies")
+        ui.warn(f"a stricter {window} limit of ${effective:,.6g} is also set and still applies")
     return EXIT_OK
 
 

@@ -200,6 +200,9 @@ def _open_meter(ctx: CallContext, settings: ProviderSettings, tokens_in: int, ma
         raise AtlasError("a budget is set but ATLAS_DISABLE_STATE=1 turns the ledger off",
                          hint="unset ATLAS_DISABLE_STATE, or remove the limits")
     ledger = open_ledger(ctx.config, ctx.repo)  # raises with a recovery hint: no ledger, no call
+    if ctx.budget_override and limits.any():
+        ui.warn(f"--budget-override: limits not enforced for request {ctx.request_id} "
+                "(recorded as an override in the ledger)")
     if not _warned_stale:
         _warned_stale = True
         warning = stale_warning(ctx.config)
