@@ -184,3 +184,27 @@ def test_success_rate_learns_from_outcomes(repo: Path, fake_llm: FakeLLM) -> Non
         assert ledger_mod.record_outcome(repo, "req1", "test", ok, config=ctx.config)
     assert budget_view(ctx.config, repo).success_rate("cheap/m") == 0.25
     assert budget_view(ctx.config, repo).success_rate("never/used") is None
+
+
+def test_threads_share_the_cap_without_overspending(repo: Path, fake_llm: FakeLLM) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    ctx = setup(repo, "daily = 0.05")
+    fake_llm.default = Reply("ok", cost=0.004, delay=0.01)
+
+    def until_refused(_: int) -> int:
+        made = 0
+        while True:
+            try:
+                complete(CallContext(config=ctx.config, repo=repo, command="t"), MSG, models=["cheap/m"],
+                         max_tokens=5000)  # worst case a little over $0.005
+            except AtlasError as exc:
+                assert "budget refused" in str(exc)
+                return made
+            made += 1
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        made = sum(pool.map(until_refused, range(8)))
+    spent = sum(r["cost"] for r in rows(repo))
+    assert made == len(rows(repo))
+    assert 0.05 - 0.0051 < spent <= 0.05 and holds(repo) == 0

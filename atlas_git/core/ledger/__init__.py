@@ -12,6 +12,7 @@ success rate) and :func:`record_decision` (routing decisions: the method mix).
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 from atlas_git.config import Config
@@ -25,8 +26,11 @@ __all__ = [
 ]
 
 LEDGER_NAME = "usage.db"
-_MAX_OPEN = 8
-_open: dict[Path, Ledger] = {}
+_MAX_OPEN = 32
+# One connection per (file, thread): a connection's transactions must not interleave,
+# and the review engine calls providers from a thread pool.
+_open: dict[tuple[Path, int], Ledger] = {}
+_open_lock = threading.Lock()
 
 
 def state_disabled() -> bool:
@@ -67,23 +71,28 @@ def open_ledger(config: Config | None, repo: Path | None, *, create: bool = True
     if state_disabled():
         return None
     path = ledger_path(repo, create_dir=create)
-    cached = _open.get(path)
+    key = (path, threading.get_ident())
+    cached = _open.get(key)
     if cached is not None and path.exists():
         return cached
     if not create and not path.exists():
         return None
     ledger = Ledger.open(path, busy_ms=_busy_ms(config), create=create)
-    if len(_open) >= _MAX_OPEN:
-        forget(next(iter(_open)))
-    _open[path] = ledger
+    with _open_lock:
+        if len(_open) >= _MAX_OPEN:
+            # Evict this thread's oldest connection only: another thread may be using its own.
+            mine = [k for k in _open if k[1] == key[1]]
+            if mine:
+                _open.pop(mine[0]).close()
+        _open[key] = ledger
     return ledger
 
 
 def forget(path: Path) -> None:
-    """Close and drop a cached ledger (before moving its file aside)."""
-    ledger = _open.pop(path, None)
-    if ledger is not None:
-        ledger.close()
+    """Close and drop every cached connection to ``path`` (before moving the file aside)."""
+    with _open_lock:
+        for key in [k for k in _open if k[0] == path]:
+            _open.pop(key).close()
 
 
 def record_outcome(repo: Path | None, request_id: str, kind: str, success: bool, *,
