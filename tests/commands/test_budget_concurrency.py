@@ -11,6 +11,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +109,29 @@ def test_paid_fallback_behind_free_primary_never_overspends(repo: Path) -> None:
     models = [b["model"] for b in server.chat_requests()]
     assert models.count("fake/paid") == ledger["paid_ok"] >= 1
     assert models.count("fake/free") >= ledger["paid_ok"]
+
+
+def test_hold_of_a_killed_process_lapses(repo: Path) -> None:
+    _config(repo)  # daily $0.20, worst case ~$0.033 per call
+    (repo / ".atlas" / "budget.toml").write_text("[budget]\ndaily = 0.05\n")
+    with FakeLLM(default=Reply("OK", cost=COST)) as server:
+        server.push(Reply("slow", cost=COST, delay=30))
+        env = {**os.environ, "ATLAS_BASE_URL": server.base_url, "ATLAS_API_KEY": TEST_API_KEY}
+        cmd = [sys.executable, "-m", "atlas_git", "models", "test", "fake/paid",
+               "--max-tokens", str(MAX_TOKENS)]
+        victim = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 20
+            while not server.chat_requests():  # the victim holds its reservation and waits on the reply
+                assert time.monotonic() < deadline and victim.poll() is None
+                time.sleep(0.05)
+            blocked = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=60)
+            assert blocked.returncode == 1 and f"held by running calls ${WORST:.4f}" in blocked.stderr
+        finally:
+            victim.kill()
+            victim.wait()
+        after = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=60)
+        assert after.returncode == 0, after.stderr
+    ledger = _ledger(repo)
+    assert ledger["holds"] == 0 and ledger["paid_ok"] == 1
