@@ -156,9 +156,11 @@ def test_search_replace_blocks_apply_in_sequence_and_append() -> None:
     assert res.status == "applied", res.errors
     assert res.files["app.py"] == APP.replace("return a + b", "return int(add_impl(a, b))") + (
         "\n\ndef mul(a, b):\n    return a * b\n")
-    # Re-sent: the chained first block's text is gone; the rest are already there.
+    # Re-sent: the chained first block's text is gone, the one-line second block
+    # proves too little to call it applied, the appended block is at the end.
     again = run(text, {"app.py": res.files["app.py"] or ""})
-    assert again.already_applied == 2 and again.hunks_applied == 0 and again.files == {}
+    assert again.already_applied == 1 and again.hunks_applied == 0 and again.files == {}
+    assert "applied before?" in again.errors[1]
 
 
 def test_create_delete_and_whole_file_edits() -> None:

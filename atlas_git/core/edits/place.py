@@ -94,20 +94,27 @@ def _candidates(tf: TextFile, index: FileIndex, hunk: Hunk) -> tuple[HunkOutcome
     n = len(tf.bodies)
     failed = HunkOutcome("failed", header_line=hunk.header_line)
     if not hunk.before:
-        if hunk.after and present(index, hunk.after):
+        # Appending is already done only if the file already ends with the text.
+        tail = n - len(hunk.after)
+        if hunk.append and hunk.after and tail >= 0 and tail in find(index, hunk.after, "whitespace"):
             return HunkOutcome("already", header_line=hunk.header_line), []
         if hunk.append or n == 0:
             return failed, [Placement(n, (), tuple(hunk.after), "append", tuple(hunk.after))]
         failed.reason = "has no context or removed lines to locate it; include the surrounding lines"
         return failed, []
     found = locate(index, hunk.before, hunk.after, hunk.at_eof, trim_context=False)
-    if not found and _already_there(index, hunk):
+    there = None if found else _already_there(index, hunk)
+    if there:
         return HunkOutcome("already", header_line=hunk.header_line), []
-    if not found:
+    if not found and there is False:
+        # Dropping edge context only when the result is nowhere to be seen:
+        # otherwise a trimmed match could apply the change a second time.
         found = locate(index, hunk.before, hunk.after, hunk.at_eof)
     if not found:
         first = next((body(x).strip() for x in hunk.before if x.strip()), "")
         failed.reason = f"was not found: no lines match {first[:60]!r} and its context"
+        if there is None:
+            failed.reason += " (its new text is already in the file: applied before?)"
         failed.retry = True
         return failed, []
     fresh = [p for p in found if not _applied_at(index, p)]
@@ -134,21 +141,44 @@ def _tie_break(
             sel = [p for p in options if p.dropped[1] == 0 and p.end == n_lines]
             if len(sel) == 1:
                 return sel[0]
-    if evidence.line_numbers and hunk.header_line is not None:
-        sel = [p for p in options if p.start + 1 == hunk.header_line + p.dropped[0]]
-        if len(sel) == 1:
-            return sel[0]
+    if hunk.header_line is None:
+        return None
+    named = [p for p in options if p.start + 1 == hunk.header_line + p.dropped[0]]
+    if len(named) != 1:
+        return None
+    if evidence.line_numbers:
+        return named[0]
+    # Two independent signals agreeing: the number names a candidate at the
+    # file's start (end), and the hunk's context is short on that side only.
+    p = named[0]
+    if p.dropped == (0, 0) and (
+        (k == 0 and lead < trail and p.start == 0)
+        or (k == count - 1 and trail < lead and p.end == n_lines)
+    ):
+        return p
     return None
 
 
-def _already_there(index: FileIndex, hunk: Hunk) -> bool:
-    """``before`` is absent; is ``after`` present, with something the hunk itself adds?"""
+def _already_there(index: FileIndex, hunk: Hunk) -> bool | None:
+    """``before`` is absent: is ``after`` present, with enough to tie it to this hunk?
+
+    True: already applied. None: ``after`` is there but proves too little (a
+    line or two that could be anywhere). False: not there.
+    """
     if not hunk.after or hunk.after == hunk.before:
         return False
+    found = present(index, hunk.after)
+    if not found:
+        return False
+    lead, trail = edge_context(hunk.before, hunk.after)
+    nonblank = sum(1 for line in hunk.after if line.strip())
     added = [line for line in hunk.after if line not in hunk.before and line.strip()]
-    if not added and sum(1 for line in hunk.after if line.strip()) < 2:
-        return False  # a deletion whose remaining context is too thin to be evidence
-    return bool(present(index, hunk.after))
+    if lead + trail == 0:
+        # Only new lines (SEARCH/REPLACE, -U0): they must be one distinctive block.
+        return True if len(found) == 1 and nonblank >= 2 else None
+    if not added and nonblank < 2:
+        return None  # a deletion whose remaining context is too thin to be evidence
+    return True
 
 
 def _applied_at(index: FileIndex, p: Placement) -> bool:
