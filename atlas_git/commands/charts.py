@@ -22,8 +22,10 @@ def _console() -> Any:
 
     from atlas_git import ui
 
+    tty = sys.stdout.isatty()
+    # Piped output has no width: 110 columns keep long model ids and their bars on one line.
     return Console(file=sys.stdout, no_color=not ui.use_color(sys.stdout), highlight=False,
-                   width=max(80, min(120, Console().width)))
+                   width=None if tty else 110)
 
 
 def _money(value: float | None) -> str:
@@ -50,13 +52,14 @@ def render_analytics(data: dict[str, Any]) -> None:
     if data["by_model"]:
         top = max(m["cost"] for m in data["by_model"])
         models = Table(title="Cost per model", show_edge=False, box=None, pad_edge=False)
-        for name, justify in (("model", "left"), ("cost", "right"), ("share", "right"), ("calls", "right"),
-                              ("success", "right"), ("", "left")):
-            models.add_column(name, justify=justify)  # type: ignore[arg-type]
+        models.add_column("model", no_wrap=True)
+        for name in ("cost", "share", "calls", "success"):
+            models.add_column(name, justify="right")
+        models.add_column("", no_wrap=True)
         for m in data["by_model"]:
             rate = "-" if m["success_rate"] is None else f"{m['success_rate']:.0%}"
             models.add_row(m["model"], _money(m["cost"]), f"{m['share']:.0%}", str(m["calls"]), rate,
-                           f"[magenta]{bar(m['cost'], top)}[/magenta]")
+                           f"[magenta]{bar(m['cost'], top, 24)}[/magenta]")
         console.print(models)
     if data["by_intent"]:
         intents = ", ".join(f"{i['intent']} {_money(i['cost'])} ({i['calls']})" for i in data["by_intent"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import tomllib
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -32,6 +33,8 @@ _TABLES: dict[str, tuple[str, ...]] = {
     "decisions": ("ts", "request_id", "intent", "tier", "model", "method", "confidence",
                   "estimated_cost", "override", "downgraded"),
 }
+# Small text files restored only where this repo has none (never overwritten).
+_TEXT_FILES = {"config": "config.toml", "local_budget": "budget.toml"}
 _REQUIRED = {"calls": ("ts", "request_id", "model_requested", "success", "cost_source"),
              "outcomes": ("ts", "request_id", "kind", "success"),
              "decisions": ("ts", "request_id")}
@@ -56,9 +59,10 @@ def export_data(config: Config, repo: Path, ledger: Ledger | None, out: TextIO) 
                 emit(table, dict(zip(columns, values, strict=True)))
     for entry in memory.recent(repo, n=10**9):
         emit("memory", entry)
-    cfg = repo / ".atlas" / "config.toml"
-    if cfg.is_file():
-        emit("config", {"text": cfg.read_text(encoding="utf-8")})
+    for table, name in _TEXT_FILES.items():
+        path = repo / ".atlas" / name
+        if path.is_file():
+            emit(table, {"text": path.read_text(encoding="utf-8")})
     cache = cache_path(config)
     if cache.is_file():
         with contextlib.suppress(ValueError):
@@ -105,6 +109,13 @@ def import_data(config: Config, repo: Path, ledger: Ledger, path: Path) -> dict[
     from atlas_git.core.pricing import cache_path
 
     items = _read_lines(path)  # validate everything before changing anything
+    for table, row in items:
+        if table in _TEXT_FILES:
+            try:
+                tomllib.loads(str(row.get("text", "")))
+            except tomllib.TOMLDecodeError as exc:
+                raise UsageError(f"{path}: the exported {_TEXT_FILES[table]} is invalid TOML ({exc}); "
+                                 "nothing imported") from exc
     added: dict[str, int] = {}
     with write_transaction(ledger.conn, ledger.path):
         conn = ledger.conn
@@ -141,11 +152,11 @@ def import_data(config: Config, repo: Path, ledger: Ledger, path: Path) -> dict[
         if table == "memory" and json.dumps(row, sort_keys=True) not in existing:
             memory.append(repo, row)
             added["memory"] = added.get("memory", 0) + 1
-        elif table == "config" and isinstance(row.get("text"), str):
-            cfg = repo / ".atlas" / "config.toml"
-            if not cfg.exists():
-                cfg.write_text(row["text"], encoding="utf-8")
-                added["config"] = 1
+        elif table in _TEXT_FILES and isinstance(row.get("text"), str):
+            target = repo / ".atlas" / _TEXT_FILES[table]
+            if not target.exists():
+                target.write_text(row["text"], encoding="utf-8")
+                added[table] = 1
         elif table == "price_cache":
             cache = cache_path(config)
             if not cache.exists():
