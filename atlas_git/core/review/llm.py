@@ -22,36 +22,12 @@ from typing import Any
 from atlas_git.config import Config
 from atlas_git.core.review import context
 from atlas_git.core.review.diff import FileDiff
-from atlas_git.core.review.findings import SEVERITIES, Finding, ReviewResult
+from atlas_git.core.review.findings import Finding, ReviewResult
+from atlas_git.core.review.reply import SCHEMA, merge_duplicates, validate_reply
 from atlas_git.errors import AtlasError
 
 CACHE_VERSION = 1
 MAX_CONTENT_BYTES = 400_000  # larger files are shown as bare hunks
-
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "findings": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "path": {"type": "string"},
-                    "line": {"type": "integer"},
-                    "end_line": {"type": ["integer", "null"]},
-                    "severity": {"type": "string", "enum": list(SEVERITIES)},
-                    "rule": {"type": "string"},
-                    "message": {"type": "string"},
-                    "suggestion": {"type": ["string", "null"]},
-                },
-                "required": ["path", "line", "end_line", "severity", "rule", "message", "suggestion"],
-                "additionalProperties": False,
-            },
-        },
-    },
-    "required": ["findings"],
-    "additionalProperties": False,
-}
 
 _FORMAT = """Each file is shown as `### path`, then lines as `<new line number><marker> <text>`:
 marker `+` = added or changed, blank = unchanged context, `-` = removed (no number).
@@ -124,84 +100,6 @@ def _cache_put(cdir: Path | None, key: str, data: dict[str, Any]) -> None:
         os.replace(tmp, cdir / f"{key}.json")
     except OSError:
         pass  # a cache that cannot be written only costs a re-run
-
-
-def validate_reply(content: str, files: Mapping[str, FileDiff]) -> tuple[list[Finding], list[str]]:
-    """Findings from a reply, keeping only well-formed ones on added lines."""
-    data = _parse_json(content)
-    if data is None:
-        return [], ["a reply was not valid JSON: dropped"]
-    items = data.get("findings") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        return [], ["a reply did not match the schema (no findings list): dropped"]
-    findings: list[Finding] = []
-    malformed = outside = 0
-    for item in items:
-        if not isinstance(item, dict):
-            malformed += 1
-            continue
-        path, line, message = item.get("path"), item.get("line"), item.get("message")
-        if (not isinstance(path, str) or not isinstance(message, str) or not message.strip()
-                or not isinstance(line, int) or isinstance(line, bool)):
-            malformed += 1
-            continue
-        f = files.get(path.removeprefix("./"))
-        if f is None or line not in f.added_text:
-            outside += 1
-            continue
-        end = item.get("end_line")
-        end_line = end if isinstance(end, int) and not isinstance(end, bool) and end in f.added_text \
-            and end >= line else line
-        severity = item.get("severity") if item.get("severity") in SEVERITIES else "warning"
-        rule = item.get("rule") if isinstance(item.get("rule"), str) and item.get("rule") else "review"
-        suggestion = item.get("suggestion") if isinstance(item.get("suggestion"), str) else None
-        rule_id = "llm/" + _slug(str(rule).removeprefix("llm/"))
-        findings.append(Finding(f.path, line, end_line, str(severity), rule_id,
-                                " ".join(message.split())[:1000], "llm", suggestion))
-    notes = []
-    if outside:
-        notes.append(f"dropped {outside} LLM finding(s) on lines outside the diff")
-    if malformed:
-        notes.append(f"dropped {malformed} malformed LLM finding(s)")
-    return findings, notes
-
-
-def _parse_json(content: str) -> Any:
-    """JSON from a reply that may be fenced or wrapped in prose; None when there is none.
-
-    (Local rather than the provider adapter's helper so that a cached review never
-    imports the HTTP stack.)
-    """
-    text = content.strip()
-    fence = re.search(r"```(?:json)?\s*(.*?)```", text, re.DOTALL)
-    if fence:
-        text = fence.group(1).strip()
-    for candidate in (text, text[text.find("{"):text.rfind("}") + 1]):
-        try:
-            return json.loads(candidate)
-        except ValueError:
-            continue
-    return None
-
-
-def _slug(rule: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", rule.lower()).strip("-")[:40] or "review"
-
-
-def merge_duplicates(findings: Sequence[Finding]) -> list[Finding]:
-    """One finding per (path, line, rule) or per (path, line, same message)."""
-    seen: set[tuple[str, int, str]] = set()
-    out: list[Finding] = []
-    for f in findings:
-        norm = re.sub(r"\W+", " ", f.message.lower()).strip()[:80]
-        keys = {(f.path, f.line, "rule:" + f.rule), (f.path, f.line, "msg:" + norm)}
-        if f.rule == "llm/review":
-            keys.discard((f.path, f.line, "rule:" + f.rule))
-        if keys & seen:
-            continue
-        seen |= keys
-        out.append(f)
-    return out
 
 
 _CONCURRENCY = re.compile(r"\b(threading|Thread|Lock|RLock|asyncio|await|mutex|goroutine|"
@@ -300,7 +198,7 @@ def run(files: Sequence[FileDiff], contents: Callable[[Sequence[FileDiff]], Mapp
         outcome.reason = "LLM review: from cache ($0)"
     outcome.findings = merge_duplicates(outcome.findings)
     complete_run = outcome.ran and not outcome.failed and not any(
-        "not reviewed" in n or "stopped" in n or "not valid JSON" in n or "schema" in n
+        "not reviewed" in n or "incomplete" in n or "not valid JSON" in n or "schema" in n
         for n in outcome.notes)
     if complete_run:
         _cache_put(cdir, whole_key, {"findings": [f.to_json() for f in outcome.findings],
@@ -311,6 +209,10 @@ def run(files: Sequence[FileDiff], contents: Callable[[Sequence[FileDiff]], Mapp
 def _call_chunks(pending: list[tuple[int, context.Chunk, str]], total: int, system: str,
                  by_path: Mapping[str, FileDiff], config: Config, repo: Path | None,
                  outcome: LLMOutcome, cdir: Path | None) -> None:
+    """Call the model for the uncached chunks: a few in parallel, within cap and deadline."""
+    import time
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
     from atlas_git.core.calls import CallContext, complete
     from atlas_git.core.pricing import estimate_cost, estimate_tokens
 
@@ -324,46 +226,79 @@ def _call_chunks(pending: list[tuple[int, context.Chunk, str]], total: int, syst
         return
     cap = float(config.get("review.max_cost", 0.5) or 0.0)
     max_out = int(config.get("review.max_output_tokens", 2000) or 2000)
-    timeout = float(config.get("review.llm_timeout", 60.0) or 60.0)
+    # review.llm_timeout bounds the whole LLM review, not each call: a hook must not hang.
+    deadline = time.monotonic() + float(config.get("review.llm_timeout", 60.0) or 60.0)
+    workers = max(1, int(config.get("review.max_parallel", 4) or 1))
     ctx = CallContext(config=config, repo=repo, command="review", intent="review", tier=tier,
                       method=method)
-    done = 0
-    for index, ch, key in pending:
+
+    def call(index: int, chunk: context.Chunk) -> Any:
         messages = [{"role": "system", "content": system},
                     {"role": "user", "content": f"Review this change (part {index + 1} of {total}):"
-                                                f"\n\n{ch.text}"}]
-        worst = estimate_cost(config, models[0], estimate_tokens(system + ch.text) + 200, max_out)
-        if cap and worst is not None and outcome.cost + worst > cap:
-            outcome.notes.append(f"review cost cap ${cap:.2f} reached (review.max_cost): "
-                                 f"{len(pending) - done} part(s) not reviewed")
-            break
-        try:
-            reply = complete(ctx, messages, models=models, max_tokens=max_out, response_schema=SCHEMA,
-                             schema_name="review", read_timeout=timeout)
-        except AtlasError as exc:
-            reason = " ".join(str(exc).split())
-            if done == 0 and not outcome.cached:
-                outcome.failed, outcome.reason = True, f"LLM review did not run: {reason}"
-                return
-            outcome.notes.append(f"LLM review stopped after {done} part(s): {reason}")
-            break
-        outcome.calls += 1
-        cost = reply.cost
-        if cost is None:
-            cost = estimate_cost(config, reply.model_served, reply.tokens_in, reply.tokens_out) or 0.0
-        outcome.cost += cost
-        found, notes = validate_reply(reply.content, by_path)
-        outcome.findings += found
-        outcome.notes += notes
-        done += 1
-        if not any("not valid JSON" in n or "schema" in n for n in notes):
-            _cache_put(cdir, key, {"findings": [f.to_json() for f in found], "notes": notes,
-                                   "model": reply.model_served, "cost": cost})
+                                                f"\n\n{chunk.text}"}]
+        remaining = max(1.0, deadline - time.monotonic())
+        return complete(ctx, messages, models=models, max_tokens=max_out, response_schema=SCHEMA,
+                        schema_name="review", read_timeout=remaining)
+
+    committed = 0.0  # worst-case cost of calls made or in flight, for the per-review cap
+    queue = list(pending)
+    running: dict[Future[Any], tuple[str, float]] = {}
+    done = 0
+    errors: list[str] = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        while queue or running:
+            while queue and len(running) < workers and not errors:
+                index, chunk, key = queue[0]
+                worst = estimate_cost(config, models[0], estimate_tokens(system + chunk.text) + 200, max_out)
+                if cap and worst is not None and committed + worst > cap:
+                    outcome.notes.append(f"review cost cap ${cap:.2f} reached (review.max_cost): "
+                                         f"{len(queue)} part(s) not reviewed")
+                    queue.clear()
+                    break
+                if time.monotonic() >= deadline:
+                    outcome.notes.append(f"review time limit reached (review.llm_timeout): "
+                                         f"{len(queue)} part(s) not reviewed")
+                    queue.clear()
+                    break
+                queue.pop(0)
+                committed += worst or 0.0
+                running[pool.submit(call, index, chunk)] = (key, worst or 0.0)
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                key, worst = running.pop(future)
+                try:
+                    reply = future.result()
+                except AtlasError as exc:
+                    errors.append(" ".join(str(exc).split()))
+                    queue.clear()  # the provider is unhappy: do not start more calls
+                    continue
+                outcome.calls += 1
+                cost = reply.cost
+                if cost is None:
+                    cost = estimate_cost(config, reply.model_served, reply.tokens_in, reply.tokens_out) or 0.0
+                outcome.cost += cost
+                committed += cost - worst
+                found, notes = validate_reply(reply.content, by_path)
+                outcome.findings += found
+                outcome.notes += notes
+                done += 1
+                if not any("not valid JSON" in n or "schema" in n for n in notes):
+                    _cache_put(cdir, key, {"findings": [f.to_json() for f in found], "notes": notes,
+                                           "model": reply.model_served, "cost": cost})
+    _finish(outcome, done, total, errors)
+
+
+def _finish(outcome: LLMOutcome, done: int, total: int, errors: list[str]) -> None:
     outcome.ran = done > 0 or outcome.cached > 0
     if outcome.ran:
+        if errors:
+            outcome.notes.append(f"LLM review incomplete: {errors[0]}")
         outcome.reason = f"LLM review: {done + outcome.cached} of {total} part(s), ${outcome.cost:.4f}"
         if outcome.cached:
             outcome.reason += f" ({outcome.cached} from cache)"
-    else:
-        outcome.failed = True
-        outcome.reason = "LLM review did not run: " + (outcome.notes[-1] if outcome.notes else "unknown")
+        return
+    outcome.failed = True
+    why = errors[0] if errors else (outcome.notes[-1] if outcome.notes else "unknown")
+    outcome.reason = f"LLM review did not run: {why}"
