@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from atlas_git.core.ledger.limits import Limits
     from atlas_git.core.ledger.store import Spend
 
-MIN_SAMPLES = 3  # fewer observations than this say nothing about a model
+# Observed rates are shrunk toward a prior so three lucky calls don't make a model perfect:
+# (ok + PRIOR_WEIGHT * PRIOR_RATE) / (n + PRIOR_WEIGHT).
+PRIOR_RATE = 0.8
+PRIOR_WEIGHT = 4.0
 
 
 class BudgetView(Protocol):
@@ -118,18 +121,22 @@ class LedgerBudget:
                          budget_setting(self.config, "critical_at", 0.9))
 
     def success_rate(self, model: str) -> float | None:
-        """Outcome success (apply/tests) when known, else provider-call success."""
+        """How often ``model`` succeeds here, learnt from the ledger (None = never used).
+
+        Apply/test outcomes recorded by the executor are the evidence when there
+        are any; otherwise provider-call success is. Either is shrunk toward
+        the prior (see ``PRIOR_RATE``) so a few samples move it only a little.
+        """
         from atlas_git.core.ledger import open_ledger
 
         ledger = open_ledger(self.config, self.repo, create=False)
         if ledger is None:
             return None
         calls, ok_calls, outcomes, ok_outcomes = ledger.model_rates(model)
-        if outcomes >= MIN_SAMPLES:
-            return ok_outcomes / outcomes
-        if calls >= MIN_SAMPLES:
-            return ok_calls / calls
-        return None
+        n, ok = (outcomes, ok_outcomes) if outcomes else (calls, ok_calls)
+        if n == 0:
+            return None
+        return (ok + PRIOR_WEIGHT * PRIOR_RATE) / (n + PRIOR_WEIGHT)
 
 
 def budget_view(config: Config, repo: Path | None) -> BudgetView:
