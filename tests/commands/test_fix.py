@@ -286,3 +286,18 @@ def test_routed_fix_escalates_a_tier_after_repeated_failures(
     assert models[1] in ("deepseek/deepseek-chat-v3.1", "openai/gpt-4.1-mini", "google/gemini-2.5-flash")
     assert models[-1] == "google/gemini-2.5-pro" and data["escalations"] == ["platinum"]
     assert data["tier"] == "platinum"
+
+
+def test_paths_are_relative_to_the_current_directory(repo: Path, fake_llm: FakeLLM,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "pkg").mkdir()
+    (repo / "pkg" / "mod.py").write_text("X = 1\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "pkg")
+    fake_llm.push(Reply(search_replace("pkg/mod.py", "X = 1\n", "X = 2\n")))
+    capsys.readouterr()
+    rc = cli(monkeypatch, repo / "pkg", "edit", "set X to 2", "mod.py", "--tier", "gold", "--json")
+    data = json.loads(capsys.readouterr().out)
+    assert rc == 0 and data["files"] == ["pkg/mod.py"]
+    assert cli(monkeypatch, repo / "pkg", "edit", "x", "../../outside.py", "--tier", "gold") == 2

@@ -140,6 +140,9 @@ def run_command_check(kind: str, command: str, worktree: Path, report: CheckRepo
     report.ran.append(f"{kind}:{command}")
     result = run_sandboxed(command, cwd=worktree, timeout=timeout, memory_mb=memory_mb,
                            output_bytes=output_bytes)
+    note = "network not isolated: unprivileged `unshare -rn` is unavailable here"
+    if not result.network_isolated and note not in report.notes:
+        report.notes.append(note)
     if not result.ok:
         tail = result.output.strip()[-4000:]
         report.failures.append(CheckFailure(kind, None, f"`{command}` exited {result.returncode}:\n{tail}"))
@@ -154,11 +157,10 @@ def run_checks(worktree: Path, changed: Sequence[str], *, test_command: str = ""
     check_syntax(worktree, changed, report)
     if report.failures:
         return report
-    limits = {"timeout": timeout, "memory_mb": memory_mb, "output_bytes": output_bytes}
-    if lint_command:
-        run_command_check("lint", lint_command, worktree, report, **limits)  # type: ignore[arg-type]
-    if test_command:
-        run_command_check("test", test_command, worktree, report, **limits)  # type: ignore[arg-type]
+    for kind, command in (("lint", lint_command), ("test", test_command)):
+        if command:
+            run_command_check(kind, command, worktree, report, timeout=timeout, memory_mb=memory_mb,
+                              output_bytes=output_bytes)
     return report
 
 

@@ -237,15 +237,13 @@ def collect_garbage(root: Path) -> GcReport:
     base = atlas_dir(root)
     locks = base / "locks"
     wtdir = base / "worktrees"
-    live: set[str] = set()
     if locks.is_dir():
-        for lock in locks.glob("*.lock"):
+        # "*.lock" are runs; ".<id>.<pid>.tmp" are locks a killed run never renamed.
+        for lock in [*locks.glob("*.lock"), *locks.glob(".*.tmp")]:
             if wtmod.lock_is_stale(lock):
                 with contextlib.suppress(OSError):
                     lock.unlink()
-                    report.locks.append(lock.stem)
-            else:
-                live.add(lock.stem)
+                    report.locks.append(lock.name)
     # Registered scratch worktrees, including ones whose directory is gone or
     # that `git worktree add` left locked ("initializing") when it was killed.
     registered = [Path(line[len("worktree "):]) for line in
@@ -255,7 +253,10 @@ def collect_garbage(root: Path) -> GcReport:
     if wtdir.is_dir():
         ours |= set(wtdir.iterdir())
     for path in sorted(ours):
-        if path.name in live:
+        # Checked per worktree, right before removal: a run takes its lock
+        # before it creates its worktree, so a worktree we can see whose lock
+        # is held belongs to a live run.
+        if not wtmod.lock_is_stale(locks / f"{path.name}.lock"):
             continue
         git.run(["worktree", "unlock", str(path)], cwd=root, env=env, check=False)
         wtmod.remove_worktree(root, path)
@@ -265,7 +266,7 @@ def collect_garbage(root: Path) -> GcReport:
     if report.worktrees:
         git.run(["worktree", "prune"], cwd=root, env=env, check=False)
     for prop in list_proposals(root):
-        if prop.status == "incomplete" and prop.id not in live:
+        if prop.status == "incomplete" and wtmod.lock_is_stale(locks / f"{prop.id}.lock"):
             rc, _, _ = git.run(["update-ref", "-d", f"refs/heads/{prop.branch}", prop.commit],
                                cwd=root, env=env, check=False)
             if rc == 0:

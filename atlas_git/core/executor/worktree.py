@@ -155,17 +155,23 @@ def run_lock(root: Path, run_id: str) -> Iterator[Path]:
     """Hold ``.atlas/locks/<id>.lock`` (flock) for the life of a run.
 
     ``gc`` treats a worktree whose lock can be taken as abandoned; a live run
-    keeps its flock, so a concurrent ``gc`` never removes it.
+    keeps its flock, so a concurrent ``gc`` never removes it. The lock file is
+    created under a temporary name, locked, and only then renamed into place:
+    no other process can ever see it unlocked while its run is alive.
     """
-    path = locks_dir(root) / f"{run_id}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    directory = locks_dir(root)
+    path = directory / f"{run_id}.lock"
+    tmp = directory / f".{run_id}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         os.write(fd, f"{os.getpid()}\n".encode())
+        os.rename(tmp, path)
         yield path
     finally:
-        with contextlib.suppress(OSError):
-            path.unlink()
+        for leftover in (tmp, path):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
         os.close(fd)
 
 
