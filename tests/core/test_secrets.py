@@ -9,7 +9,7 @@ from atlas_git.core.secrets import is_secret_path, redact, scan_text
 # Built by concatenation so this file does not itself look like it holds secrets.
 GH = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 AWS_ID = "AKIA" + "Z7Q2KX4M9PLR3TWB"
-AWS_SECRET = "k9Zq4Xv2Lm8Np3Rt7Wy1Bc6Df0Gh5Jk" + "2Ls9Qa4Ez"
+AWS_SK = "k9Zq4Xv2Lm8Np3Rt7Wy1Bc6Df0Gh5Jk" + "2Ls9Qa4Ez"
 OPENAI = "sk-proj-" + "Q3x9Lr2Vb7Nm4Kp8Zt1Wy6Hc5Jd0Fg3Sa9"
 ANTHROPIC = "sk-ant-api03-" + "Zx8Qw3Er6Ty1Ui4Op7As2Df5Gh9Jk0Lz3Xc6Vb8Nm1"
 OPENROUTER = "sk-or-v1-" + "3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a"
@@ -28,7 +28,7 @@ PEM = ("-----BEGIN RSA " + "PRIVATE KEY-----\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvB
         (f'token = "{GH}"', "github_token"),
         (f"GITHUB_TOKEN={'github_pat_' + '11ABCDEFG0' * 6}", "github_token"),
         (f"aws_access_key_id = {AWS_ID}", "aws_access_key_id"),
-        (f'AWS_SECRET_ACCESS_KEY="{AWS_SECRET}"', "aws_secret_access_key"),
+        (f'AWS_SECRET_ACCESS_KEY="{AWS_SK}"', "aws_secret_access_key"),
         (f'client = OpenAI(api_key="{OPENAI}")', "openai_key"),
         (f"key: {ANTHROPIC}", "anthropic_key"),
         (f"OPENROUTER_API_KEY={OPENROUTER}", "openrouter_key"),
@@ -36,10 +36,10 @@ PEM = ("-----BEGIN RSA " + "PRIVATE KEY-----\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvB
         (f"const k = '{GOOGLE}';", "google_api_key"),
         (f"stripe.api_key = '{STRIPE}'", "stripe_key"),
         (f"Authorization: Bearer {JWT}", "jwt"),
-        ("DATABASE_URL=postgres://app:Xk93mQ2vLp@db.internal:5432/app", "url_credentials"),
-        ('db_password = "Tr0ub4dor&3horse"', "generic_credential"),
-        ('"client_secret": "9f8e7d6c5b4a39281706f5e4d3c2b1a0"', "generic_credential"),
-        ("API_KEY=3f9a8b7c6d5e4f3a2b1c0d9e", "generic_credential"),
+        ("DATABASE_URL=postgres://app:" + "Xk93mQ2vLp@db.internal:5432/app", "url_credentials"),
+        ('db_password = "Tr0ub' + '4dor&3horse"', "generic_credential"),
+        ('"client_secret": "9f8e7d6c' + '5b4a39281706f5e4d3c2b1a0"', "generic_credential"),
+        ("API_KEY=3f9a8b7c" + "6d5e4f3a2b1c0d9e", "generic_credential"),
         (PEM, "private_key"),
         ('key = "' + PEM.replace("\n", "\\n") + '"', "private_key"),
     ],
@@ -99,7 +99,8 @@ def test_line_offsets_and_preview_hide_the_secret() -> None:
 
 
 def test_redact_replaces_every_secret_and_keeps_the_rest() -> None:
-    text = f"x = '{GH}'\npassword = 'Xk93mQ2vLp77'\nurl = 'redis://u:Qz8wX2pL9m@h:6379'\nplain = 1\n"
+    text = (f"x = '{GH}'\npassword = 'Xk93m" + "Q2vLp77'\nurl = 'redis://u:Qz8w" + "X2pL9m@h:6379'\n"
+            "plain = 1\n")
     out, matches = redact(text)
     assert [m.rule for m in matches] == ["github_token", "generic_credential", "url_credentials"]
     assert GH not in out and "Xk93mQ2vLp77" not in out and "Qz8wX2pL9m" not in out

@@ -137,6 +137,35 @@ def check_debugger(f: FileDiff) -> list[Finding]:
     return findings
 
 
+def python_string_lines(source: bytes) -> set[int]:
+    """Lines lying inside a multi-line Python string (after its first line)."""
+    import io
+    import tokenize
+
+    string_types = {tokenize.STRING}
+    fstring_middle = getattr(tokenize, "FSTRING_MIDDLE", None)  # Python 3.12+
+    if fstring_middle is not None:
+        string_types.add(fstring_middle)
+    inside: set[int] = set()
+    try:
+        for tok in tokenize.tokenize(io.BytesIO(source).readline):
+            if tok.type in string_types and tok.end[0] > tok.start[0]:
+                inside.update(range(tok.start[0] + 1, tok.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, ValueError):
+        return set()
+    return inside
+
+
+def drop_debuggers_in_strings(findings: list[Finding], contents: Mapping[str, bytes]) -> list[Finding]:
+    """Debugger matches inside a Python string literal (test data, docs) are not leftovers."""
+    suspects = {f.path for f in findings if f.rule == "debugger" and f.path.endswith(_PY_EXT)}
+    if not suspects:
+        return findings
+    inside = {path: python_string_lines(contents[path]) for path in suspects if path in contents}
+    return [f for f in findings
+            if not (f.rule == "debugger" and f.line in inside.get(f.path, set()))]
+
+
 def check_large_file(f: FileDiff, size: int | None, limit: int) -> list[Finding]:
     if not f.is_new or size is None or size <= limit or f.is_submodule:
         return []

@@ -96,7 +96,7 @@ def run_review(request: ReviewRequest, config: Config, repo: Path | None,
     to_parse = [f for f in files if f.path in candidates]
     contents = blobs.new(to_parse, SYNTAX_MAX_BYTES, sizes) if to_parse else {}
     findings += builtin.check_syntax(files, contents, blobs.old)
-    result.findings = findings
+    result.findings = findings = builtin.drop_debuggers_in_strings(findings, contents)
 
     blocked = _llm_block_reason(config, request.offline, environ)
     if blocked is not None:
