@@ -198,3 +198,27 @@ def test_pre_commit_passes_when_the_llm_server_is_down(pc_repo: Path,
     assert proc.returncode == 0, out
     assert "Passed" in out and "LLM review did not run" in out
     assert os.environ["ATLAS_BASE_URL"] == url
+
+
+def test_commit_all_reviews_git_s_temporary_index(quiet_repo: Path) -> None:
+    # `git commit -a` / `git commit PATH` build a temporary index and export GIT_INDEX_FILE:
+    # the review must read that one, not .git/index.
+    assert main(["hooks", "install"]) == 0
+    (quiet_repo / "app.py").write_text("def add(a, b):\n    return a +\n")  # tracked, not staged
+    proc = commit(quiet_repo, "all", "-a")
+    assert proc.returncode == 1 and "syntax/python" in proc.stdout + proc.stderr
+    proc = commit(quiet_repo, "only", "app.py")
+    assert proc.returncode == 1 and "syntax/python" in proc.stdout + proc.stderr
+    (quiet_repo / "app.py").write_text("def add(a, b):\n    return a + b + 1\n")
+    assert commit(quiet_repo, "fixed", "-a").returncode == 0
+
+
+def test_pre_commit_pre_push_stage_reviews_the_pushed_range(pc_repo: Path) -> None:
+    base = git(pc_repo, "rev-parse", "HEAD").strip()
+    (pc_repo / "bad.py").write_text("x = 1\ndef f(:\n")
+    git(pc_repo, "add", "bad.py")
+    git(pc_repo, "commit", "-qm", "bad", "--no-verify")
+    proc = subprocess.run(["pre-commit", "run", "atlas-review", "--hook-stage", "pre-push",
+                           "--from-ref", base, "--to-ref", "HEAD"], cwd=pc_repo, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 1 and "bad.py" in proc.stdout and "syntax/python" in proc.stdout

@@ -251,7 +251,7 @@ def _call_chunks(pending: list[tuple[int, context.Chunk, str]], total: int, syst
                 index, chunk, key = queue[0]
                 worst = estimate_cost(config, models[0], estimate_tokens(system + chunk.text) + 200, max_out)
                 if cap and worst is not None and committed + worst > cap:
-                    outcome.notes.append(f"review cost cap ${cap:.2f} reached (review.max_cost): "
+                    outcome.notes.append(f"review cost cap ${cap:g} reached (review.max_cost): "
                                          f"{len(queue)} part(s) not reviewed")
                     queue.clear()
                     break

@@ -170,3 +170,20 @@ def test_hunks_widen_to_the_enclosing_function(quick: Path, fake_llm: FakeLLM) -
     user = fake_llm.chat_requests()[0]["messages"][1]["content"]
     assert "def f15(a):" in user and "x = a" in user
     assert "def f14" not in user and "def f16" not in user
+
+
+def test_cost_cap_counts_actual_spend_and_reviews_part(quick: Path, fake_llm: FakeLLM) -> None:
+    (quick / ".atlas" / "config.toml").write_text(
+        "[provider]\nmax_retries = 0\n[review]\nchunk_tokens = 300\nmax_parallel = 1\n"
+        "max_cost = 0.0035\nmax_output_tokens = 10\n")  # worst case per call < $0.001
+    body = "".join(f"def f{j}(a):\n    return a + {j}\n\n" for j in range(12))
+    stage(quick, {f"m{i}.py": body for i in range(4)})
+    fake_llm.handler = lambda body: reply()  # each reply reports usage.cost = 0.002
+    result = run(quick)
+    assert len(fake_llm.chat_requests()) == 2
+    assert result.ran_llm and not result.llm_failed and result.cost == pytest.approx(0.004)
+    assert any("cost cap" in n and "not reviewed" in n for n in result.notes)
+    # A partial review is not cached as a whole: the next run reviews the rest.
+    fake_llm.handler = lambda body: Reply(json.dumps({"findings": []}), cost=0.0)
+    run(quick)
+    assert len(fake_llm.chat_requests()) > 2
