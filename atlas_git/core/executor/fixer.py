@@ -34,6 +34,7 @@ from atlas_git.errors import AtlasError, UsageError
 
 TIER_ORDER = ("silver", "gold", "platinum", "diamond")
 FAILURES_BEFORE_ESCALATION = 2
+FORMAT_ROUTE_CONFIDENCE = 0.6
 
 
 @dataclass
@@ -85,20 +86,22 @@ def _estimate(config: Config, model: str, prompt_tokens: int, intent: str) -> fl
 
 def _next_tier(config: Config, tier: str, prompt_tokens: int, intent: str,
                root: Path) -> tuple[str, list[str]] | None:
-    """One tier up when it exists and its cheapest model fits the remaining budget."""
+    """One tier up, with the router's model choice there, when it fits the remaining budget."""
     from atlas_git.core.budget import budget_view
+    from atlas_git.core.router.select import select_model
 
     if tier not in TIER_ORDER or tier == TIER_ORDER[-1]:
         return None
     up = TIER_ORDER[TIER_ORDER.index(tier) + 1]
-    models = [str(m) for m in config.get(f"tiers.{up}.models", []) or []]
-    if not models:
+    budget = budget_view(config, root)
+    sel = select_model(config, tier=up, intent=intent, prompt_tokens=prompt_tokens, budget=budget,
+                       min_tier=up)
+    remaining = budget.remaining()
+    if not sel.model or sel.tier != up:
         return None
-    remaining = budget_view(config, root).remaining()
-    cost = _estimate(config, models[0], prompt_tokens, intent)
-    if remaining is not None and (cost is None or cost > remaining):
+    if remaining is not None and (sel.estimated_cost is None or sel.estimated_cost > remaining):
         return None
-    return up, models
+    return up, [sel.model, *sel.alternatives]
 
 
 def _debug_command(opts: FixOptions, ctx: Context) -> str | None:
@@ -163,6 +166,10 @@ def run_fix(root: Path, opts: FixOptions, config: Config) -> Outcome:
         return run_format(root, base, opts, config)  # type: ignore[no-any-return]
     decision = decide(root, opts, config)
     intent = decision.intent
+    if intent == "format" and decision.method not in ("ai", "pattern", "forced") \
+            and decision.confidence < FORMAT_ROUTE_CONFIDENCE:
+        # Running formatters instead of the model is a big switch: only on a sure route.
+        intent = decision.intent = "edit"
     if intent == "format":
         from atlas_git.core.executor.formatters import run_format
 
