@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,6 +232,9 @@ def _call_chunks(pending: list[tuple[int, context.Chunk, str]], total: int, syst
     workers = max(1, int(config.get("review.max_parallel", 4) or 1))
     ctx = CallContext(config=config, repo=repo, command="review", intent="review", tier=tier,
                       method=method)
+    if sys.stderr.isatty():  # progress for what takes seconds; logs and CI stay clean
+        sys.stderr.write(f"atlas: LLM review of {len(pending)} part(s) with {models[0]} ({tier})...\n")
+        sys.stderr.flush()
 
     def call(index: int, chunk: context.Chunk) -> Any:
         messages = [{"role": "system", "content": system},
