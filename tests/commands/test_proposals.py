@@ -130,3 +130,23 @@ def test_gc_leaves_a_live_run_alone(repo: Path) -> None:
         report = collect_garbage(repo)
         assert report.total == 0 and scratch.path.is_dir()
     assert worktrees(repo) == [str(repo)]
+
+
+def test_accept_a_staged_proposal_stacks_on_the_staged_changes(
+        repo: Path, fake_llm: object, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from atlas_git.testing.fake_llm import Reply
+
+    (repo / "app.py").write_text("def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n")
+    git(repo, "add", "app.py")
+    fake_llm.push(Reply(search_replace("app.py", "    return a * b\n", "    return b * a\n")))  # type: ignore[attr-defined]
+    capsys.readouterr()
+    assert cli(monkeypatch, repo, "edit", "swap mul", "--staged", "--tier", "gold", "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    head = git(repo, "rev-parse", "HEAD").strip()
+    assert cli(monkeypatch, repo, "accept", data["id"]) == 0
+    assert "staged changes" in capsys.readouterr().out
+    assert git(repo, "rev-parse", "HEAD").strip() == head
+    staged = git(repo, "show", ":app.py")
+    assert "def mul" in staged and "return b * a" in staged
+    assert (repo / "app.py").read_text() == staged and atlas_branches(repo) == []

@@ -169,6 +169,9 @@ def accept(root: Path, ident: str, *, squash: bool = False) -> tuple[Proposal, s
         _, path, _ = git.run(["rev-parse", "--path-format=absolute", "--git-path", marker], cwd=root)
         if Path(path.strip()).exists():
             raise AtlasError("a merge, cherry-pick or rebase is in progress; finish it first")
+    parent = prop.base or git.run(["rev-parse", f"{prop.commit}^"], cwd=root)[1].strip()
+    if _made_from_staged(root, parent, head):
+        return prop, _apply_onto_staged(root, prop, parent)
     files = changed_files(root, prop)
     clash = _dirty(root, files)
     if clash:
@@ -180,7 +183,6 @@ def accept(root: Path, ident: str, *, squash: bool = False) -> tuple[Proposal, s
         raise AtlasError(f"not accepted: {prop.branch} does not apply to the current branch "
                          f"({problem}); nothing was changed",
                          hint="discard it and ask again from the current HEAD")
-    parent = prop.base or git.run(["rev-parse", f"{prop.commit}^"], cwd=root)[1].strip()
     if squash:
         args = ["cherry-pick", "--no-commit", prop.commit]
         done = "staged its changes (commit them with git commit)"
@@ -198,6 +200,31 @@ def accept(root: Path, ident: str, *, squash: bool = False) -> tuple[Proposal, s
         raise AtlasError(f"accept failed: {' '.join((err or out).split())[:300]}")
     _delete_branch(root, prop)
     return prop, done
+
+
+def _made_from_staged(root: Path, parent: str, head: str) -> bool:
+    """True for a ``--staged`` proposal whose base is exactly what is staged right now."""
+    if parent == head:
+        return False
+    rc, _, _ = git.run(["merge-base", "--is-ancestor", parent, head], cwd=root, check=False)
+    if rc == 0:
+        return False
+    _, base_tree, _ = git.run(["rev-parse", f"{parent}^{{tree}}"], cwd=root)
+    return base_tree.strip() == wtmod.index_tree(root)
+
+
+def _apply_onto_staged(root: Path, prop: Proposal, parent: str) -> str:
+    """Put a ``--staged`` proposal's changes on top of the staged changes (index and tree)."""
+    _, patch, _ = git.run_bytes(["diff", "--no-ext-diff", "--binary", "--full-index", parent, prop.commit],
+                                cwd=root)
+    rc, _, err = git.run_bytes(["apply", "--index", "--check"], cwd=root, input=patch, check=False)
+    if rc != 0:
+        raise AtlasError(f"not accepted: {prop.branch} clashes with unstaged changes "
+                         f"({' '.join(err.split())[:200]}); nothing was changed",
+                         hint="stash or stage your unstaged changes, then accept again")
+    git.run_bytes(["apply", "--index"], cwd=root, input=patch)
+    _delete_branch(root, prop)
+    return "applied on top of your staged changes (staged, not committed)"
 
 
 def _delete_branch(root: Path, prop: Proposal) -> None:

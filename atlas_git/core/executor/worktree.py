@@ -94,13 +94,12 @@ def resolve_base(root: Path, rev: str | None) -> str:
     return out.strip()
 
 
-def staged_base(root: Path) -> str:
-    """A commit of the index on top of HEAD, made without touching the user's index.
+def index_tree(root: Path) -> str:
+    """The tree of the user's index, computed on a copy so the index itself is untouched.
 
     ``git write-tree`` rewrites the cache-tree extension of the index it reads,
-    so it runs on a copy of the index in a temporary file.
+    and inside a hook the index is ``$GIT_INDEX_FILE``, not ``.git/index``.
     """
-    head = resolve_base(root, None)
     _, index_path, _ = git.run(["rev-parse", "--path-format=absolute", "--git-path", "index"], cwd=root)
     source = Path(os.environ.get("GIT_INDEX_FILE") or index_path.strip())
     if not source.is_absolute():
@@ -111,10 +110,17 @@ def staged_base(root: Path) -> str:
             shutil.copyfile(source, copy)
         env = git.clean_env({"GIT_INDEX_FILE": str(copy)})
         _, tree, _ = git.run(["write-tree"], cwd=root, env=env)
+    return tree.strip()
+
+
+def staged_base(root: Path) -> str:
+    """A commit of the index on top of HEAD, made without touching the user's index."""
+    head = resolve_base(root, None)
+    tree = index_tree(root)
     _, head_tree, _ = git.run(["rev-parse", f"{head}^{{tree}}"], cwd=root)
-    if tree.strip() == head_tree.strip():
+    if tree == head_tree.strip():
         raise UsageError("nothing is staged", hint="stage changes with git add, or drop --staged")
-    _, commit, _ = git.run(["commit-tree", tree.strip(), "-p", head, "-m", "atlas: staged changes"],
+    _, commit, _ = git.run(["commit-tree", tree, "-p", head, "-m", "atlas: staged changes"],
                            cwd=root, env=git.clean_env(_fallback_identity(root)))
     return commit.strip()
 
