@@ -128,11 +128,16 @@ class LedgerBudget:
         the prior (see ``PRIOR_RATE``) so a few samples move it only a little.
         """
         from atlas_git.core.ledger import open_ledger
+        from atlas_git.errors import AtlasError
 
-        ledger = open_ledger(self.config, self.repo, create=False)
-        if ledger is None:
+        try:
+            ledger = open_ledger(self.config, self.repo, create=False)
+            if ledger is None:
+                return None
+            calls, ok_calls, outcomes, ok_outcomes = ledger.model_rates(model)
+        except AtlasError:
+            # History is advice: a damaged ledger must not stop routing (limits still fail loudly).
             return None
-        calls, ok_calls, outcomes, ok_outcomes = ledger.model_rates(model)
         n, ok = (outcomes, ok_outcomes) if outcomes else (calls, ok_calls)
         if n == 0:
             return None

@@ -225,3 +225,13 @@ def test_router_learns_from_recorded_outcomes(repo: Path) -> None:
     after = select.select_model(config, tier="silver", intent="edit", prompt_tokens=500,
                                 budget=budget_view(config, repo)).model
     assert after != before
+
+
+def test_damaged_ledger_hides_history_but_not_limits(repo: Path) -> None:
+    (repo / ".atlas").mkdir()
+    (repo / ".atlas" / "usage.db").write_bytes(b"\0garbage" * 64)
+    view = budget_view(load_config(repo), repo)
+    assert view.success_rate("m") is None and view.remaining() is None  # no limit: nothing to read
+    (repo / ".atlas" / "budget.toml").write_text("[budget]\ndaily = 1.0\n")
+    with pytest.raises(AtlasError, match="git atlas budget repair"):
+        budget_view(load_config(repo), repo).remaining()
