@@ -17,9 +17,10 @@ _WINDOWS = ("daily", "weekly", "monthly", "request")
 def budget(ctx: click.Context, as_json: bool, upstream: bool | None) -> int | None:
     """Show spend and remaining budget per window (daily, weekly, monthly).
 
-    Windows follow settings.timezone ("local" by default). Limits live in
-    .atlas/config.toml [budget]. If the ledger is damaged or locked, run
-    `git atlas budget repair`.
+    Windows start at midnight, Monday and the 1st in settings.timezone
+    ("local" by default). Limits: `budget set` (local, .atlas/budget.toml) or
+    `budget set --team` (.atlas/config.toml [budget]); the stricter applies.
+    If the ledger is damaged, run `git atlas budget repair`.
     """
     if ctx.invoked_subcommand is not None:
         return None
@@ -36,7 +37,7 @@ _TEAM_HELP = "Write the committable team config (.atlas/config.toml) instead of 
 @click.argument("amount")
 @click.option("--team", is_flag=True, help=_TEAM_HELP)
 def set_cmd(window: str, amount: str, team: bool) -> int:
-    """Set a limit in USD, e.g. `git atlas budget set daily 5`.
+    """Set a limit in USD: `git atlas budget set daily 5`.
 
     Local limits go to .atlas/budget.toml (never committed); team limits to
     .atlas/config.toml. When both are set, the stricter applies.
