@@ -235,3 +235,40 @@ def test_damaged_ledger_hides_history_but_not_limits(repo: Path) -> None:
     (repo / ".atlas" / "budget.toml").write_text("[budget]\ndaily = 1.0\n")
     with pytest.raises(AtlasError, match="git atlas budget repair"):
         budget_view(load_config(repo), repo).remaining()
+
+
+def test_per_request_cap_spans_fallbacks(repo: Path, fake_llm: FakeLLM) -> None:
+    ctx = setup(repo, "request = 0.0002")
+    fake_llm.push(Fault.server_error(503))
+    with pytest.raises(AtlasError, match="per-request limit"):
+        # cheap/m fits the cap and is tried; the paid fallback is re-checked against it and refused.
+        complete(ctx, MSG, models=["cheap/m", "paid/m"], max_tokens=100)
+    assert [b["model"] for b in fake_llm.chat_requests()] == ["cheap/m"]
+
+
+def test_stale_prices_warn_once_at_call_time(repo: Path, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import time
+
+    from atlas_git.core import calls
+
+    ctx = setup(repo)
+    cache = repo / ".atlas" / "models-cache.json"
+    cache.write_text(json.dumps({"fetched_at": time.time() - 20 * 86400, "base_url": fake_llm.base_url,
+                                 "models": {}}))
+    monkeypatch.setattr(calls, "_warned_stale", False)
+    complete(ctx, MSG, models=["cheap/m"], max_tokens=5)
+    complete(ctx, MSG, models=["cheap/m"], max_tokens=5)
+    err = capsys.readouterr().err
+    assert err.count("refreshed 20 days ago") == 1
+
+
+def test_bad_timezone_is_a_usage_error(repo: Path, fake_llm: FakeLLM) -> None:
+    from atlas_git.errors import UsageError
+
+    ctx = setup(repo, "daily = 1.0")
+    ctx.config.data["settings"]["timezone"] = "Mars/Olympus_Mons"
+    with pytest.raises(UsageError, match="unknown timezone"):
+        complete(ctx, MSG, models=["cheap/m"], max_tokens=5)
+    assert fake_llm.chat_requests() == []
