@@ -111,9 +111,17 @@ def main() -> None:
     )
     parser.add_argument("out", type=Path)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "atlas-sdists")
+    parser.add_argument("--package", action="append", default=[], metavar="NAME=V1,V2,...",
+                        help="use these releases instead of the defaults (repeatable)")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
-    n = build(args.out, DEFAULT, args.cache)
+    packages = DEFAULT
+    if args.package:
+        packages = {}
+        for spec in args.package:
+            name, _, versions = spec.partition("=")
+            packages[name.strip()] = [v.strip() for v in versions.split(",") if v.strip()]
+    n = build(args.out, packages, args.cache)
     print(f"{args.out}: {n} commits")
 
 

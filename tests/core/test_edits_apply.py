@@ -188,3 +188,36 @@ def test_rename_moves_the_patched_content() -> None:
             "--- a/old.py\n+++ b/new.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n")
     res = run(text, {"old.py": "x = 1\n"})
     assert res.files == {"new.py": "x = 2\n", "old.py": None}
+
+
+def test_block_indented_with_an_extra_prefix_keeps_the_files_tabs() -> None:
+    cfg = "[meta]\nurls =\n\tDocs = a\n\tCode = b\nname = x\n"
+    text = diff("setup.cfg", "@@ @@\n     urls =\n     \tDocs = a\n+    \tChat = c\n     \tCode = b\n")
+    res = run(text, {"setup.cfg": cfg})
+    assert res.status == "applied", res.errors
+    assert res.files["setup.cfg"] == "[meta]\nurls =\n\tDocs = a\n\tChat = c\n\tCode = b\nname = x\n"
+
+
+def test_search_replace_with_rst_underlines_is_read_the_one_way_that_matches() -> None:
+    doc = "Intro\n=======\n\nold text\n"
+    text = "doc.rst\n<<<<<<< SEARCH\nold text\n=======\nnew text\n=======\n>>>>>>> REPLACE\n"
+    # Two readings: "old text" -> "new text / =======", or
+    # "old text / ======= / new text" -> nothing; only the first is in the file.
+    res = run(text, {"doc.rst": doc})
+    assert res.status == "applied", res.errors
+    assert res.files["doc.rst"] == "Intro\n=======\n\nnew text\n=======\n"
+    text = "doc.rst\n<<<<<<< SEARCH\nIntro\n=======\nx\n=======\ny\n>>>>>>> REPLACE\n"
+    res = run(text, {"doc.rst": "Intro\n=======\nx\n"})
+    assert res.status == "refused" and "'=======' lines" in res.errors[0]
+
+
+def test_zero_context_insertion_is_refused_not_guessed() -> None:
+    res = run(diff("app.py", "@@ -1,0 +2 @@\n+import sys\n"), {"app.py": APP})
+    assert res.status == "refused" and "no context or removed lines" in res.errors[0]
+
+
+def test_one_line_result_elsewhere_is_not_taken_as_already_applied() -> None:
+    content = "x = 2\ny = 3\n"
+    res = run(diff("c.py", "@@ @@\n-x = 1\n+x = 2\n"), {"c.py": content})
+    assert res.status == "refused" and res.already_applied == 0
+    assert "applied before?" in res.errors[0]

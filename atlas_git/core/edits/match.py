@@ -113,9 +113,12 @@ def _shift(file_lines: Sequence[str], hunk_lines: Sequence[str]) -> tuple[int, i
 def reindent(file_lines: Sequence[str], before: Sequence[str], after: Sequence[str]) -> list[str] | None:
     """``after`` with its indentation moved the way ``before`` differs from the file.
 
-    Lines whose indentation appears in ``before`` take the file's indentation
-    for it; others are shifted by the same number of columns, written with
-    tabs if the file indents with tabs. None if a line would go below column 0.
+    When the whole block carries one extra (or one missing) indentation prefix,
+    that exact prefix is removed (or added), keeping each line's own tabs and
+    spaces. Otherwise lines whose indentation appears in ``before`` take the
+    file's indentation for it, and the rest are shifted by the same number of
+    columns, written with tabs if the file indents with tabs. None if a line
+    would go below column 0.
     """
     found = _shift(file_lines, before)
     if found is None:
@@ -123,10 +126,13 @@ def reindent(file_lines: Sequence[str], before: Sequence[str], after: Sequence[s
     tabsize, delta = found
     mapping: dict[str, str] = {}
     uses_tabs = False
+    pairs = []
     for f, h in zip(file_lines, before, strict=True):
         if f.strip():
             mapping.setdefault(_indent(body(h)), _indent(f))
             uses_tabs = uses_tabs or _indent(f).startswith("\t")
+            pairs.append((_indent(f), _indent(body(h))))
+    extra = _common_prefix_shift(pairs)
     out = []
     for line in after:
         text = body(line)
@@ -135,7 +141,11 @@ def reindent(file_lines: Sequence[str], before: Sequence[str], after: Sequence[s
             out.append(line)
             continue
         ind = _indent(text)
-        if ind in mapping:
+        if extra is not None and extra[0] and ind.startswith(extra[1]):
+            new = ind[len(extra[1]) :]
+        elif extra is not None and not extra[0]:
+            new = extra[1] + ind
+        elif ind in mapping:
             new = mapping[ind]
         else:
             width = _width(ind, tabsize) + delta
@@ -144,6 +154,26 @@ def reindent(file_lines: Sequence[str], before: Sequence[str], after: Sequence[s
             new = "\t" * (width // tabsize) + " " * (width % tabsize) if uses_tabs else " " * width
         out.append(new + text[len(ind) :] + cr)
     return out
+
+
+def _common_prefix_shift(pairs: Sequence[tuple[str, str]]) -> tuple[bool, str] | None:
+    """(True, P) if every hunk indent is P + the file's, (False, P) if the reverse."""
+    for hunk_longer in (True, False):
+        prefix: str | None = None
+        for f, h in pairs:
+            long, short = (h, f) if hunk_longer else (f, h)
+            if not long.endswith(short):
+                prefix = None
+                break
+            p = long[: len(long) - len(short)]
+            if prefix is None:
+                prefix = p
+            elif p != prefix:
+                prefix = None
+                break
+        if prefix:
+            return hunk_longer, prefix
+    return None
 
 
 def edge_context(before: Sequence[str], after: Sequence[str]) -> tuple[int, int]:

@@ -33,6 +33,9 @@ class Hunk:
     # An empty ``before`` appends at the end of the file (SEARCH/REPLACE with an
     # empty SEARCH); a diff hunk without context has no such meaning.
     append: bool = False
+    # Other readings of the same SEARCH/REPLACE block when its content holds
+    # '=======' lines too; exactly one reading may match the file.
+    alternatives: list[Hunk] = field(default_factory=list)
 
 
 @dataclass

@@ -182,24 +182,29 @@ def _whole_file(path: str, body: list[str]) -> FileEdit:
 
 
 def _read_search_replace(lines: list[str], i: int, path: str) -> tuple[Hunk, int]:
-    search: list[str] = []
-    replace: list[str] = []
+    """One block from its SEARCH marker; every '=======' line is a possible divider.
+
+    Content can hold such lines itself (reStructuredText underlines), so each
+    extra one yields an alternative reading; the applier accepts the block only
+    if exactly one reading matches the file.
+    """
     j = i + 1
-    while j < len(lines) and not _DIVIDER.match(lines[j]):
-        if _REPLACE.match(lines[j]) or _SEARCH.match(lines[j]):
-            raise AtlasError(f"SEARCH/REPLACE block for {path} has no '=======' divider")
-        search.append(lines[j])
-        j += 1
-    if j >= len(lines):
-        raise AtlasError(f"SEARCH/REPLACE block for {path} has no '=======' divider")
-    j += 1
     while j < len(lines) and not _REPLACE.match(lines[j]):
         if _SEARCH.match(lines[j]):
-            raise AtlasError(f"SEARCH/REPLACE block for {path} has no '>>>>>>> REPLACE' end")
-        replace.append(lines[j])
+            break
         j += 1
-    if j >= len(lines):
+    if j >= len(lines) or not _REPLACE.match(lines[j]):
         raise AtlasError(f"SEARCH/REPLACE block for {path} has no '>>>>>>> REPLACE' end")
-    empty_search = not any(s.strip() for s in search)
-    hunk = Hunk([] if empty_search else search, replace, None, append=empty_search)
+    block = lines[i + 1 : j]
+    splits = [k for k, line in enumerate(block) if _DIVIDER.match(line)]
+    if not splits:
+        raise AtlasError(f"SEARCH/REPLACE block for {path} has no '=======' divider")
+    readings = [_sr_hunk(block[:k], block[k + 1 :]) for k in splits]
+    hunk = readings[0]
+    hunk.alternatives = readings[1:]
     return hunk, j + 1
+
+
+def _sr_hunk(search: list[str], replace: list[str]) -> Hunk:
+    empty_search = not any(s.strip() for s in search)
+    return Hunk([] if empty_search else search, replace, None, append=empty_search)

@@ -91,6 +91,23 @@ def _place_round(
 
 def _candidates(tf: TextFile, index: FileIndex, hunk: Hunk) -> tuple[HunkOutcome, list[Placement]]:
     """Placements for one hunk, or an outcome saying why there are none."""
+    if not hunk.alternatives:
+        return _candidates_of(tf, index, hunk)
+    readings = [_candidates_of(tf, index, h) for h in (hunk, *hunk.alternatives)]
+    matching = [r for r in readings if r[1] or r[0].status == "already"]
+    if len(matching) == 1:
+        return matching[0]
+    if not matching:
+        return readings[0]
+    return HunkOutcome(
+        "failed",
+        f"is unclear: it has {len(readings)} '=======' lines and {len(matching)} ways to "
+        "read it match the file; mark the divider unambiguously",
+        hunk.header_line,
+    ), []
+
+
+def _candidates_of(tf: TextFile, index: FileIndex, hunk: Hunk) -> tuple[HunkOutcome, list[Placement]]:
     n = len(tf.bodies)
     failed = HunkOutcome("failed", header_line=hunk.header_line)
     if not hunk.before:
