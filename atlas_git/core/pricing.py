@@ -100,9 +100,9 @@ def parse_models_payload(payload: Any, secret: str | None = None) -> dict[str, d
         raw = row.get("pricing")
         pricing: dict[str, Any] = raw if isinstance(raw, dict) else {}
         try:
-            prompt = float(pricing.get("prompt"))  # type: ignore[arg-type]
-            completion = float(pricing.get("completion"))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+            prompt = float(pricing["prompt"])
+            completion = float(pricing["completion"])
+        except (KeyError, TypeError, ValueError):
             prompt = completion = -1.0
         if math.isfinite(prompt) and math.isfinite(completion) and prompt >= 0 and completion >= 0:
             entry["input"] = prompt

@@ -14,6 +14,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from atlas_git.core.ledger.limits import Limits
 from atlas_git.core.ledger.schema import connect, ledger_error, write_transaction
@@ -114,7 +115,7 @@ class Ledger:
     def close(self) -> None:
         self.conn.close()
 
-    def _read(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    def _read(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         try:
             return self.conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
@@ -133,8 +134,8 @@ class Ledger:
             " FROM spend_buckets WHERE bucket >= ?",
             (d, w, m, now, min(d, w, m)),
         )[0]
-        values = dict(zip(WINDOWS, (int(v) for v in row[:3]), strict=True))  # type: ignore[call-overload]
-        return Spend(values, int(row[3]))  # type: ignore[call-overload]
+        values = dict(zip(WINDOWS, (int(v) for v in row[:3]), strict=True))
+        return Spend(values, int(row[3]))
 
     def request_spend(self, request_id: str, now: float | None = None) -> int:
         """Settled plus held spend of one request (nano-USD)."""
@@ -144,8 +145,8 @@ class Ledger:
             " (SELECT COALESCE(SUM(nusd), 0) FROM reservations WHERE request_id = ? AND expires > ?)",
             (request_id, request_id, now),
         )[0]
-        settled = float(row[0])  # type: ignore[arg-type]
-        held = int(row[1])  # type: ignore[call-overload]
+        settled = float(row[0])
+        held = int(row[1])
         return int(to_nusd(settled) + held)
 
     def model_rates(self, model: str) -> tuple[int, int, int, int]:
@@ -155,7 +156,7 @@ class Ledger:
         if not rows:
             return (0, 0, 0, 0)
         c, ok, o, ok_o = rows[0]
-        return int(c), int(ok), int(o), int(ok_o)  # type: ignore[call-overload]
+        return int(c), int(ok), int(o), int(ok_o)
 
     # -- writing ----------------------------------------------------------------
     def _purge_stale(self, now: float) -> None:
