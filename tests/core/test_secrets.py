@@ -144,3 +144,17 @@ def test_huge_and_odd_text_is_fast_and_safe() -> None:
 )
 def test_is_secret_path(path: str, expected: bool) -> None:
     assert is_secret_path(path) is expected
+
+
+def test_offsets_stay_right_when_lower_casing_changes_length() -> None:
+    text = "name = 'İstanbul İzmir'\npassword = 'Xk93m" + "Q2vLp77'\n"
+    (m,) = scan_text(text)
+    assert m.rule == "generic_credential" and text[m.start:m.end] == "Xk93m" + "Q2vLp77" and m.line == 2
+
+
+@pytest.mark.parametrize("text", [
+    '"AWS::ApiGateway::ApiKey": "48205d4ffd7feba3c91e",',  # a resource type name, not a key
+    'api_key = "48205d4ffd7feba3"',  # short hex: an id or a hash
+])
+def test_more_false_positives(text: str) -> None:
+    assert scan_text(text) == []
