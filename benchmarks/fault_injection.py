@@ -130,6 +130,7 @@ class Result:
     kinds: Counter[str] = field(default_factory=Counter)
     cleaned: Counter[str] = field(default_factory=Counter)
     durations: list[float] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def run_trials(trials: int, seed: int, workdir: Path, *, verbose: bool = False) -> Result:
@@ -164,8 +165,10 @@ def run_trials(trials: int, seed: int, workdir: Path, *, verbose: bool = False) 
                 delay = rng.uniform(0.05, timing[kind] * 1.1)
                 how = "delay"
             started = time.monotonic()
-            proc = subprocess.Popen(_command(kind, edit_file), cwd=repo, env=trial_env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            errfile = workdir / "stderr.txt"
+            with errfile.open("wb") as err:
+                proc = subprocess.Popen(_command(kind, edit_file), cwd=repo, env=trial_env,
+                                        stdout=subprocess.DEVNULL, stderr=err)
             if delay is not None:
                 try:
                     proc.wait(timeout=delay)
@@ -175,6 +178,9 @@ def run_trials(trials: int, seed: int, workdir: Path, *, verbose: bool = False) 
             result.durations.append(time.monotonic() - started)
             result.trials += 1
             killed = proc.returncode == -signal.SIGKILL
+            if not killed and proc.returncode != 0:
+                tail = errfile.read_text(errors="replace").strip().splitlines()[-1:]
+                result.notes.append(f"trial {i} ({kind} {how}) exit {proc.returncode}: {' '.join(tail)[:200]}")
             result.kinds[f"{kind} {how} {'killed' if killed else 'finished'}"] += 1
             after = snapshot(repo, env)
             for key in baseline:
@@ -222,6 +228,8 @@ def main() -> int:
     for kind, count in sorted(result.kinds.items()):
         print(f"  {count:3d}  {kind}")
     print(f"  cleanup by: {dict(result.cleaned)}")
+    for note in result.notes[:10]:
+        print(f"  note: {note}")
     for v in result.violations[:20]:
         print(f"  VIOLATION {v}")
     return 1 if result.violations else 0
