@@ -172,60 +172,61 @@ def parse(out: str) -> list[FileDiff]:
     return files
 
 
-def _sections(patch: str) -> list[list[str]]:
-    sections: list[list[str]] = []
-    for line in patch.split("\n"):
-        if line.startswith("diff --git ") or line.startswith("diff --cc "):
-            sections.append([])
-        elif sections:
-            sections[-1].append(line)
-    return sections
-
-
 def _attach_patch(files: list[FileDiff], patch: str) -> None:
-    sections = _sections(patch)
-    k = 0
-    for f in files:
-        if k >= len(sections):
-            break
-        # A type change is printed as a deletion then a creation: the second
-        # section holds the new side.
-        if f.status == "T" and k + 1 < len(sections):
-            k += 1
-        _parse_section(f, sections[k])
-        k += 1
+    """One pass over the patch; section k belongs to the k-th file of the raw list.
 
-
-def _parse_section(f: FileDiff, lines: list[str]) -> None:
+    A type change is printed as a deletion then a creation: its second section
+    holds the new side, so a ``T`` entry consumes two sections.
+    """
+    index = -1
+    pending_second = False
+    f: FileDiff | None = None
     hunk: Hunk | None = None
+    added: list[int] = []
+    added_text: dict[int, str] = {}
     new_no = 0
-    for line in lines:
-        if hunk is None:
-            if line.startswith("Binary files ") or line == "GIT binary patch":
-                f.binary = True
+    for line in patch.split("\n"):
+        first = line[:1]
+        if hunk is not None:
+            if first == "+":
+                hunk.lines.append(line)
+                added.append(new_no)
+                added_text[new_no] = line[1:]
+                new_no += 1
                 continue
-            if not line.startswith("@@"):
+            if first == "-":
+                hunk.lines.append(line)
                 continue
-        if line.startswith("@@"):
+            if first == " ":
+                hunk.lines.append(line)
+                new_no += 1
+                continue
+            if first == "\\":  # "\ No newline at end of file"
+                continue
+        if line.startswith("diff --git ") or line.startswith("diff --cc "):
+            hunk = None
+            if pending_second:
+                pending_second = False
+                if f is not None:
+                    f.binary, f.hunks, f.added, f.added_text = False, [], [], {}
+                    added, added_text = f.added, f.added_text
+                continue
+            index += 1
+            f = files[index] if index < len(files) else None
+            pending_second = f is not None and f.status == "T"
+            if f is not None:
+                added, added_text = f.added, f.added_text
+            continue
+        if f is None:
+            continue
+        if first == "@":
             m = _HUNK.match(line)
-            if not m:
-                continue
-            hunk = Hunk(int(m.group(1)), int(m.group(2) or 1), int(m.group(3)), int(m.group(4) or 1))
-            f.hunks.append(hunk)
-            new_no = hunk.new_start
-            continue
-        if hunk is None:
-            continue
-        if line.startswith("+"):
-            hunk.lines.append(line)
-            f.added.append(new_no)
-            f.added_text[new_no] = line[1:]
-            new_no += 1
-        elif line.startswith("-"):
-            hunk.lines.append(line)
-        elif line.startswith(" "):
-            hunk.lines.append(line)
-            new_no += 1
+            if m:
+                hunk = Hunk(int(m.group(1)), int(m.group(2) or 1), int(m.group(3)), int(m.group(4) or 1))
+                f.hunks.append(hunk)
+                new_no = hunk.new_start
+        elif hunk is None and (line.startswith("Binary files ") or line == "GIT binary patch"):
+            f.binary = True
 
 
 def blob_sizes(shas: Iterable[str], *, cwd: str | os.PathLike[str] | None = None) -> dict[str, int]:
