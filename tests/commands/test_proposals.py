@@ -150,3 +150,18 @@ def test_accept_a_staged_proposal_stacks_on_the_staged_changes(
     staged = git(repo, "show", ":app.py")
     assert "def mul" in staged and "return b * a" in staged
     assert (repo / "app.py").read_text() == staged and atlas_branches(repo) == []
+
+
+def test_accept_next_to_unrelated_staged_work(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    data = _propose(monkeypatch, repo, capsys, SWAP)
+    (repo / "README.md").write_text("# demo\nmoved on\n")
+    git(repo, "commit", "-qam", "user work")
+    (repo / "notes.txt").write_text("staged note\n")
+    git(repo, "add", "notes.txt")
+    before = snapshot(repo)
+    assert cli(monkeypatch, repo, "accept", data["branch"]) == 1
+    assert "--squash" in capsys.readouterr().err and snapshot(repo) == before
+    assert cli(monkeypatch, repo, "accept", "--squash", data["branch"]) == 0
+    assert sorted(git(repo, "diff", "--cached", "--name-only").split()) == ["app.py", "notes.txt"]
+    assert (repo / "app.py").read_text().endswith("return b + a\n")

@@ -184,18 +184,33 @@ def accept(root: Path, ident: str, *, squash: bool = False) -> tuple[Proposal, s
                          f"({problem}); nothing was changed",
                          hint="discard it and ask again from the current HEAD")
     if squash:
-        args = ["cherry-pick", "--no-commit", prop.commit]
-        done = "staged its changes (commit them with git commit)"
-    elif parent == head:
+        # Patch the index and tree directly: works next to unrelated staged work,
+        # which `git cherry-pick --no-commit` would refuse.
+        _, patch, _ = git.run_bytes(["diff", "--no-ext-diff", "--binary", "--full-index", parent,
+                                     prop.commit], cwd=root)
+        rc, _, err = git.run_bytes(["apply", "--index"], cwd=root, input=patch, check=False)
+        if rc != 0:
+            raise AtlasError(f"accept failed: {' '.join(err.split())[:300]}; nothing was changed")
+        _delete_branch(root, prop)
+        return prop, "staged its changes (commit them with git commit)"
+    if parent == head:
         args = ["merge", "--ff-only", "-q", prop.commit]
         done = "fast-forwarded"
     else:
+        _, head_tree, _ = git.run(["rev-parse", "HEAD^{tree}"], cwd=root)
+        if wtmod.index_tree(root) != head_tree.strip():
+            raise AtlasError("not accepted: you have staged changes and the proposal needs a new "
+                             "commit on top of HEAD; nothing was changed",
+                             hint=f"commit them first, or `git atlas accept --squash {prop.id}` "
+                             "to stage the proposal next to them")
         args = ["cherry-pick", "--allow-empty", prop.commit]
         done = "cherry-picked onto the current branch"
     rc, out, err = git.run(args, cwd=root, check=False)
     if rc != 0:
         if args[0] == "cherry-pick":
-            with contextlib.suppress(AtlasError):
+            _, seq, _ = git.run(["rev-parse", "--path-format=absolute", "--git-path", "CHERRY_PICK_HEAD"],
+                                cwd=root)
+            if Path(seq.strip()).exists():
                 git.run(["cherry-pick", "--abort"], cwd=root, check=False)
         raise AtlasError(f"accept failed: {' '.join((err or out).split())[:300]}")
     _delete_branch(root, prop)
