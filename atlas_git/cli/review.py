@@ -20,13 +20,14 @@ _FORMATS = ("text", "json", "sarif", "github", "rdjson")
                    "(default: review.fail_on for built-in checks; LLM findings advisory).")
 @click.option("--output", "-o", metavar="FILE", help="Write the report to FILE instead of stdout.")
 @click.option("--color/--no-color", default=None, help="Force colour on or off (NO_COLOR is honoured).")
-@click.argument("args", nargs=-1, metavar="[RANGE] [PATHS]...")
+@click.argument("args", nargs=-1, metavar="[RANGE|COMMIT] [PATHS]...")
 def review(staged: bool, base: str | None, offline: bool, fmt: str, fail_on: str | None,
            output: str | None, color: bool | None, args: tuple[str, ...]) -> int:
     """Review changes before they are committed (or a branch / a range in CI).
 
     With no selector the staged changes are reviewed, read from the index (never
-    the working tree). RANGE is A..B or A...B. Built-in checks (syntax, conflict
+    the working tree). RANGE is A..B or A...B; a single COMMIT means the changes
+    it made. Built-in checks (syntax, conflict
     markers, secrets, debugger leftovers, large files) always run and their
     errors exit 1. The LLM review is advisory; if it cannot run, one line says
     why and the review still passes (exit 4 instead with review.llm_fail_closed).

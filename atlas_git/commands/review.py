@@ -43,11 +43,31 @@ def _blocks(severity: str, threshold: str) -> bool:
     return threshold != "never" and severity_rank(severity) >= severity_rank(threshold)
 
 
-def split_args(args: Sequence[str]) -> tuple[str | None, list[str]]:
-    """``[RANGE] [PATHS...]``: the first argument is a range when it contains ``..``."""
-    if args and ".." in args[0] and not os.path.exists(args[0]):
-        return args[0], list(args[1:])
-    return None, list(args)
+def split_args(args: Sequence[str], cwd: Path | None = None) -> tuple[str | None, list[str]]:
+    """``[RANGE] [PATHS...]``: the first argument is a range when it contains ``..``.
+
+    A single commit that is not also a path (``git atlas review HEAD``) means the
+    changes that commit made: ``COMMIT^..COMMIT`` (against the empty tree for a root).
+    """
+    if not args or os.path.exists(os.path.join(cwd or ".", args[0])):
+        return None, list(args)
+    first = args[0]
+    if ".." in first:
+        return first, list(args[1:])
+    from atlas_git.adapters import git
+
+    if first.startswith("-"):
+        return None, list(args)
+    rc, out, _ = git.run(["rev-parse", "--verify", "-q", "--end-of-options", f"{first}^{{commit}}"],
+                         cwd=cwd, check=False)
+    if rc != 0:
+        return None, list(args)
+    commit = out.strip()
+    rc, parent, _ = git.run(["rev-parse", "--verify", "-q", f"{commit}^"], cwd=cwd, check=False)
+    from atlas_git.core.review.diff import empty_tree
+
+    base = parent.strip() if rc == 0 else empty_tree(cwd)
+    return f"{base}..{commit}", list(args[1:])
 
 
 def run(*, staged: bool = False, base: str | None = None, args: Sequence[str] = (),
@@ -72,7 +92,7 @@ def run(*, staged: bool = False, base: str | None = None, args: Sequence[str] = 
                                "--fail-on" if fail_on else "review.fail_on")
     llm_level = _threshold(fail_on or config.get("review.fail_on_llm", "never"),
                            "--fail-on" if fail_on else "review.fail_on_llm")
-    rev_range, paths = split_args(args)
+    rev_range, paths = split_args(args, cwd)
     selection = diff.select(staged=staged, base=base, rev_range=rev_range, env=dict(env))
     request = engine.ReviewRequest(selection, paths, offline, cwd)
     result = engine.run_review(request, config, repo, env)

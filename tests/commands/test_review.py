@@ -95,6 +95,16 @@ def test_range_and_paths(here: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert main(["review", "--offline", "--base", "HEAD~1", "--format", "json"]) == 1
     assert main(["review", "--offline", "--staged", "--base", "main"]) == 2
     assert main(["review", "--offline", "nope..HEAD"]) == 2
+    assert main(["review", "--offline", "HEAD"]) == 1  # one commit: the changes it made
+    assert main(["review", "--offline", "HEAD~1"]) == 0
+
+
+def test_single_root_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    git(tmp_path, "init", "-q", "-b", "main")
+    stage(tmp_path, {"a.py": "def f(:\n"})
+    git(tmp_path, "commit", "-qm", "root", "--no-verify")
+    monkeypatch.chdir(tmp_path)
+    assert main(["review", "--offline", "HEAD"]) == 1
 
 
 def test_review_never_touches_tree_or_index(here: Path) -> None:
