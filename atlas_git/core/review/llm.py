@@ -62,7 +62,10 @@ def reviewable(files: Sequence[FileDiff], config: Config) -> list[FileDiff]:
 
 
 def _cache_dir(repo: Path | None) -> Path | None:
-    if repo is None:
+    """``.atlas/cache/review`` of the repo; None outside one or with ATLAS_DISABLE_STATE=1."""
+    import os
+
+    if repo is None or os.environ.get("ATLAS_DISABLE_STATE", "").lower() in ("1", "true", "yes", "on"):
         return None
     from atlas_git.paths import atlas_dir
 
