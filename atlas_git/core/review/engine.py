@@ -112,7 +112,7 @@ def run_review(request: ReviewRequest, config: Config, repo: Path | None,
         return blobs.new(fs, llm.MAX_CONTENT_BYTES, blob_sizes([f.new_sha for f in fs], cwd=cwd))
 
     try:
-        outcome = llm.run(files, fetch, config, repo, result)
+        outcome = llm.run(files, fetch, config, repo)
     except Exception as exc:  # fail-open: a bug in the advisory part must not block a commit
         result.reason = f"LLM review did not run: internal error ({type(exc).__name__}: {exc})"
         result.llm_failed = True

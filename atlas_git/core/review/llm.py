@@ -4,9 +4,12 @@ The intent is fixed to ``review``; the router picks the tier from the diff's
 size. Every call goes through :func:`atlas_git.core.calls.complete` (metered by
 the ledger). Replies must match :data:`SCHEMA`; a finding whose line is not an
 added line of the diff is dropped with a note (a PR comment on such a line
-would be rejected), and so is a reply that is not valid JSON. Results are
-cached per chunk under ``.atlas/cache/review/`` keyed by the exact text sent,
-so an unchanged staged diff is reviewed again instantly and for $0.
+would be rejected), and so is a reply that is not valid JSON. Calls run a few
+at a time within a per-review cost cap and one deadline for the whole review.
+Results are cached under ``.atlas/cache/review/``: per review by the blob ids
+under review (an unchanged staged diff costs no rendering, no routing, no
+request, $0) and per chunk by the exact text sent (an edit re-sends only the
+chunks it changed).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 from atlas_git.config import Config
 from atlas_git.core.review import context
 from atlas_git.core.review.diff import FileDiff
-from atlas_git.core.review.findings import Finding, ReviewResult
+from atlas_git.core.review.findings import Finding
 from atlas_git.core.review.reply import SCHEMA, merge_duplicates, validate_reply
 from atlas_git.errors import AtlasError
 
@@ -150,7 +153,7 @@ def _route_models(config: Config, repo: Path | None, files: Sequence[FileDiff]
 
 
 def run(files: Sequence[FileDiff], contents: Callable[[Sequence[FileDiff]], Mapping[str, bytes]],
-        config: Config, repo: Path | None, result: ReviewResult) -> LLMOutcome:
+        config: Config, repo: Path | None) -> LLMOutcome:
     """Review ``files`` with a model; never raises for provider trouble (fail-open)."""
     outcome = LLMOutcome()
     todo = reviewable(files, config)
