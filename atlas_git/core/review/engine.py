@@ -25,6 +25,11 @@ SYNTAX_MAX_BYTES = 5_000_000
 
 @dataclass
 class ReviewRequest:
+    """What to review: a selection (staged or a range), optional paths, offline or not.
+
+    ``cwd`` is where git runs: pathspecs are relative to it, as on the command line.
+    """
+
     selection: Selection
     paths: Sequence[str] = ()
     offline: bool = False
@@ -49,7 +54,7 @@ class _Blobs:
         return {f.path: blobs[f.old_sha] for f in files if f.old_sha in blobs}
 
 
-def _llm_block_reason(config: Config, offline: bool, env: Mapping[str, str]) -> str | None:
+def _llm_block_reason(offline: bool, env: Mapping[str, str]) -> str | None:
     """Why the LLM part is not wanted at all (None = it should run)."""
     if offline:
         return "LLM review: skipped (--offline)"
@@ -98,7 +103,7 @@ def run_review(request: ReviewRequest, config: Config, repo: Path | None,
     findings += builtin.check_syntax(files, contents, blobs.old)
     result.findings = findings = builtin.drop_debuggers_in_strings(findings, contents)
 
-    blocked = _llm_block_reason(config, request.offline, environ)
+    blocked = _llm_block_reason(request.offline, environ)
     if blocked is not None:
         result.reason = blocked
         return result
