@@ -221,3 +221,25 @@ def test_one_line_result_elsewhere_is_not_taken_as_already_applied() -> None:
     res = run(diff("c.py", "@@ @@\n-x = 1\n+x = 2\n"), {"c.py": content})
     assert res.status == "refused" and res.already_applied == 0
     assert "applied before?" in res.errors[0]
+
+
+def test_whole_file_block_that_is_really_a_snippet_is_refused() -> None:
+    big = "".join(f"line_{i} = {i}\n" for i in range(60))
+    text = "src/big.py\n```python\nline_3 = 'three'\n```\n"
+    res = run(text, {"src/big.py": big})
+    assert res.status == "refused" and "looks like a snippet" in res.errors[0]
+    assert run(text.replace("big", "small"), {}).status == "applied"  # a new file is fine
+
+
+def test_context_lines_missing_their_leading_space_inside_a_fence() -> None:
+    text = ("```diff\n--- a/app.py\n+++ b/app.py\n@@ -4,2 +4,2 @@\ndef add(a, b):\n"
+            "-    return a + b\n+    return b + a\n```\n")
+    res = run(text, {"app.py": APP})
+    assert res.status == "applied", res.errors
+    assert "return b + a" in (res.files["app.py"] or "")
+
+
+def test_prose_right_after_an_unfenced_hunk_is_not_swallowed() -> None:
+    text = diff("app.py", "@@ @@\n def sub(a, b):\n-    return a - b\n+    return b - a\nThat's all.\n")
+    res = run(text, {"app.py": APP})
+    assert res.status == "applied", res.errors

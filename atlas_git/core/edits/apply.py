@@ -76,6 +76,12 @@ def apply_edits(edits: list[FileEdit], read_file: ReadFile) -> ApplyResult:
                 new = TextFile.parse(content).restyle(new, keep_final_newline=edit.kind != "create")
             if content == new:
                 already += 1
+            elif edit.kind == "replace_whole" and content is not None and _snippet(content, new):
+                failed += 1
+                errors.append(
+                    f"{edit.path}: the whole-file block has {_lines(new)} lines for a file of "
+                    f"{_lines(content)}: it looks like a snippet; send a diff or SEARCH/REPLACE blocks"
+                )
             elif content is not None and edit.kind == "create" and content.strip():
                 failed += 1
                 errors.append(f"{edit.path}: cannot create, the file already exists with other content")
@@ -121,6 +127,15 @@ def apply_edits(edits: list[FileEdit], read_file: ReadFile) -> ApplyResult:
     else:
         status = "partial"
     return ApplyResult(changed, applied, failed, already, errors, status)  # type: ignore[arg-type]
+
+
+def _lines(text: str) -> int:
+    return sum(1 for line in text.split("\n") if line.strip())
+
+
+def _snippet(old: str, new: str) -> bool:
+    """A "whole file" that keeps under a third of a sizeable file is most likely an excerpt."""
+    return _lines(old) >= 30 and 3 * _lines(new) < _lines(old)
 
 
 def _error(edit: FileEdit, n: int, outcome: HunkOutcome) -> str:

@@ -51,7 +51,7 @@ def parse_edits(text: str) -> list[FileEdit]:
     while i < len(lines):
         line = lines[i]
         if starts_diff(lines, i):
-            found, i = read_diff(lines, i, fence_path or last_path)
+            found, i = read_diff(lines, i, fence_path or last_path, fenced=fence is not None)
             edits.extend(found)
             if found and found[-1].kind == "patch":
                 # A later header-less hunk continues this file.
@@ -134,11 +134,11 @@ def path_of(line: str) -> str | None:
     s = line.strip()
     if not s or len(s) > 300:
         return None
-    s = _PATH_DECOR.sub("", s).strip()
-    s = s.strip("*_").strip()
-    if s.endswith(":"):
-        s = s[:-1].strip()
-    s = s.strip("`'\"").strip()
+    # Markdown around a path: "### `src/x.py`", "**File: src/x.py**", "- src/x.py:".
+    for _ in range(2):
+        s = _PATH_DECOR.sub("", s.strip("*_ ")).strip()
+        s = s[:-1].strip() if s.endswith(":") else s
+        s = s.strip("*_`'\" ").strip()
     if s.startswith("./"):
         s = s[2:]
     if not _PATH.match(s) or s.replace(".", "").isdigit():

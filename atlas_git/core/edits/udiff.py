@@ -79,7 +79,22 @@ def _boundary(lines: list[str], i: int) -> bool:
     )
 
 
-def _read_counted(lines: list[str], i: int, old_n: int, new_n: int) -> int | None:
+def _unprefixed_context(lines: list[str], i: int, fenced: bool) -> bool:
+    """A context line whose leading space was lost (models drop it).
+
+    Taken as such inside a fenced diff, or outside one when the hunk visibly
+    goes on right after it; otherwise it is prose ending the hunk. A wrong
+    guess only adds a context line that then fails to match.
+    """
+    if _boundary(lines, i) or not lines[i]:
+        return False
+    if fenced:
+        return True
+    nxt = lines[i + 1] if i + 1 < len(lines) else ""
+    return nxt[:1] in (" ", "+", "-") and not _boundary(lines, i + 1)
+
+
+def _read_counted(lines: list[str], i: int, old_n: int, new_n: int, fenced: bool) -> int | None:
     """End index of a hunk body read by its header counts, or None if they don't fit."""
     old_seen = new_seen = 0
     while old_seen < old_n or new_seen < new_n:
@@ -96,6 +111,9 @@ def _read_counted(lines: list[str], i: int, old_n: int, new_n: int) -> int | Non
         elif tag == "-" and not is_file_header(lines, i):
             old_seen += 1
         elif tag == "+":
+            new_seen += 1
+        elif _unprefixed_context(lines, i, fenced):
+            old_seen += 1
             new_seen += 1
         else:
             return None
@@ -114,7 +132,7 @@ def _read_counted(lines: list[str], i: int, old_n: int, new_n: int) -> int | Non
     return i
 
 
-def _read_by_prefix(lines: list[str], i: int) -> int:
+def _read_by_prefix(lines: list[str], i: int, fenced: bool) -> int:
     """End index of a hunk body read line by line (counts missing or wrong).
 
     Empty lines are blank context lines whose leading space was stripped when
@@ -124,7 +142,7 @@ def _read_by_prefix(lines: list[str], i: int) -> int:
     end = i
     while i < len(lines) and not _boundary(lines, i):
         tag = lines[i][:1]
-        if tag in (" ", "+", "-", _NO_NEWLINE):
+        if tag in (" ", "+", "-", _NO_NEWLINE) or _unprefixed_context(lines, i, fenced):
             i += 1
             end = i
         elif lines[i] == "":
@@ -149,14 +167,14 @@ def _build_hunk(body: list[str], header_line: int | None) -> Hunk:
             elif last_tag == "+":
                 new_lacks_nl = True
             continue
-        text = line[1:]
-        if tag in (" ", ""):
-            before.append(text)
-            after.append(text)
-        elif tag == "-":
-            before.append(text)
+        if tag in ("-", "+"):
+            (before if tag == "-" else after).append(line[1:])
         else:
+            # " x", "" (stripped blank) or an unprefixed context line.
+            text = line[1:] if tag == " " else line
+            before.append(text)
             after.append(text)
+            tag = " "
         last_tag = tag
     eof_newline: bool | None = None
     if old_lacks_nl or new_lacks_nl:
@@ -164,7 +182,7 @@ def _build_hunk(body: list[str], header_line: int | None) -> Hunk:
     return Hunk(before, after, header_line, eof_newline=eof_newline, at_eof=old_lacks_nl)
 
 
-def read_hunks(lines: list[str], i: int) -> tuple[list[Hunk], int]:
+def read_hunks(lines: list[str], i: int, fenced: bool = False) -> tuple[list[Hunk], int]:
     """Read consecutive hunks starting at an ``@@`` line; return them and the next index."""
     hunks: list[Hunk] = []
     while i < len(lines) and lines[i].startswith("@@"):
@@ -175,9 +193,9 @@ def read_hunks(lines: list[str], i: int) -> tuple[list[Hunk], int]:
             header_line = int(m.group(1))
             old_n = int(m.group(2)) if m.group(2) is not None else 1
             new_n = int(m.group(4)) if m.group(4) is not None else 1
-            end = _read_counted(lines, i + 1, old_n, new_n)
+            end = _read_counted(lines, i + 1, old_n, new_n, fenced)
         if end is None:
-            end = _read_by_prefix(lines, i + 1)
+            end = _read_by_prefix(lines, i + 1, fenced)
         hunk = _build_hunk(lines[i + 1 : end], header_line)
         if hunk.before or hunk.after:
             hunks.append(hunk)
@@ -191,7 +209,9 @@ def read_hunks(lines: list[str], i: int) -> tuple[list[Hunk], int]:
     return hunks, i
 
 
-def read_diff(lines: list[str], i: int, default_path: str | None) -> tuple[list[FileEdit], int]:
+def read_diff(
+    lines: list[str], i: int, default_path: str | None, fenced: bool = False
+) -> tuple[list[FileEdit], int]:
     """Read one file's diff starting at ``i`` (git header, ``---`` header or bare ``@@``)."""
     fd = _FileDiff()
     m = _GIT_HEADER.match(lines[i])
@@ -222,7 +242,7 @@ def read_diff(lines: list[str], i: int, default_path: str | None) -> tuple[list[
         fd.old, fd.new = strip_prefixes(old, new)
         i += 2
     if i < len(lines) and lines[i].startswith("@@"):
-        fd.hunks, i = read_hunks(lines, i)
+        fd.hunks, i = read_hunks(lines, i, fenced)
     return _to_edits(fd, default_path), i
 
 
