@@ -241,6 +241,8 @@ def test_staged_changes_are_the_base_and_the_index_is_untouched(
     assert parent != git(repo, "rev-parse", "HEAD").strip()
     assert "def mul" in git(repo, "show", f"{parent}:app.py")
     assert "return b * a" in git(repo, "show", f"{data['branch']}:app.py")
+    prompt = fake_llm.chat_requests()[0]["messages"][1]["content"]
+    assert "staged changes" in prompt and "+def mul(a, b):" in prompt
 
 
 def test_debug_runs_the_failing_test_first(repo: Path, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch,

@@ -28,7 +28,7 @@ from atlas_git.core.executor.pipeline import (
     test_settings,
 )
 from atlas_git.core.executor.progress import waiting
-from atlas_git.core.executor.prompts import build_messages, retry_prompt
+from atlas_git.core.executor.prompts import build_messages, cut_off_note, retry_prompt
 from atlas_git.core.executor.sandbox import interpreter_for, run_sandboxed
 from atlas_git.errors import AtlasError, UsageError
 
@@ -63,6 +63,12 @@ def _staged_paths(root: Path, base: str) -> list[str]:
     _, out, _ = git.run(["diff", "--no-ext-diff", "--no-renames", "--name-only", "-z", f"{base}^", base],
                         cwd=root)
     return [p for p in out.split("\0") if p]
+
+
+def _staged_diff(root: Path, base: str) -> str:
+    _, out, _ = git.run(["diff", "--no-ext-diff", "--no-color", "--no-renames", f"{base}^", base],
+                        cwd=root)
+    return out
 
 
 def decide(root: Path, opts: FixOptions, config: Config, *, staged_lines: int = 0) -> Any:
@@ -158,8 +164,10 @@ def run_fix(root: Path, opts: FixOptions, config: Config) -> Outcome:
     if opts.intent != "format" and not opts.dry_run:
         require_llm(config)
     base = wtmod.staged_base(root) if opts.staged else wtmod.resolve_base(root, opts.base)
-    if opts.staged and not opts.paths:
-        opts.paths = _staged_paths(root, base)
+    staged_diff = ""
+    if opts.staged:
+        opts.paths = opts.paths or _staged_paths(root, base)
+        staged_diff = _staged_diff(root, base)
     if opts.intent == "format":
         from atlas_git.core.executor.formatters import run_format
 
@@ -177,9 +185,10 @@ def run_fix(root: Path, opts: FixOptions, config: Config) -> Outcome:
     ctx = build_context(root, base, opts.request, opts.paths, config=config, tier=decision.tier,
                         allow_new=intent in ("generate", "edit", "debug", "optimize"))
     messages = build_messages(config, "explain" if intent in ("explain", "review") else intent,
-                              opts.request, ctx)
+                              opts.request, ctx, staged_diff=staged_diff)
     prompt_tokens = sum(estimate_tokens(m["content"]) for m in messages)
     plan = {"decision": decision.to_json(), "files": ctx.paths, "skipped": ctx.skipped,
+            "staged_diff": staged_diff,
             "context_tokens": ctx.tokens, "redactions": ctx.redactions, "base": base,
             "estimated_cost": _estimate(config, decision.model, prompt_tokens, intent)}
     if opts.dry_run:
@@ -235,7 +244,8 @@ def _edit_loop(root: Path, opts: FixOptions, config: Config, decision: Any, ctx:
                                     timeout=float(config.get("executor.sandbox_timeout", 120)))
                 evidence = f"$ {command}\n(exit {run.returncode})\n{run.output[-4000:]}"
                 plan["evidence"] = evidence
-        messages = build_messages(config, intent, opts.request, ctx, evidence=evidence)
+        messages = build_messages(config, intent, opts.request, ctx, evidence=evidence,
+                                  staged_diff=plan.get("staged_diff", ""))
         for attempt in range(1, max_attempts + 1):
             outcome.attempts = attempt
             call = CallContext(config=config, repo=root, command="fix", request_id=run_id,
@@ -256,6 +266,8 @@ def _edit_loop(root: Path, opts: FixOptions, config: Config, decision: Any, ctx:
                                  hint="this looks like a malicious or confused reply") from exc
             except UsageError as exc:
                 problems = str(exc)
+                if result.finish_reason == "length":
+                    problems = f"{cut_off_note()}\n{problems}"
             else:
                 outcome.hunks_applied, outcome.hunks_failed = prepared.hunks_applied, prepared.hunks_failed
                 if prepared.status != "applied":

@@ -27,11 +27,20 @@ def system_prompt(config: Config, intent: str) -> str:
     return f"{text}\n\n{hint}" if hint else text
 
 
-def user_prompt(request: str, ctx: Context, *, evidence: str = "", mode: str = "redact") -> str:
-    """The request, optional evidence (captured errors), and the files."""
+STAGED_DIFF_CHARS = 12_000
+
+
+def user_prompt(request: str, ctx: Context, *, evidence: str = "", staged_diff: str = "",
+                mode: str = "redact") -> str:
+    """The request, optional evidence (captured errors) and staged diff, and the files."""
     parts = [f"Request:\n{request.strip()}"]
     if evidence:
         parts.append(f"Output of running the failing code in a sandbox:\n```\n{evidence.strip()}\n```")
+    if staged_diff:
+        diff = staged_diff if len(staged_diff) <= STAGED_DIFF_CHARS else \
+            staged_diff[:STAGED_DIFF_CHARS] + "\n... [atlas: rest of the diff omitted] ...\n"
+        parts.append("The developer's staged changes (already included in the files below):\n"
+                     f"```diff\n{diff.rstrip()}\n```")
     if ctx.files:
         parts.append("Files (paths are relative to the repository root):\n\n" + render(ctx))
     else:
@@ -54,10 +63,17 @@ def retry_prompt(problems: str, *, mode: str = "redact") -> str:
 
 
 def build_messages(config: Config, intent: str, request: str, ctx: Context, *,
-                   evidence: str = "") -> list[dict[str, str]]:
+                   evidence: str = "", staged_diff: str = "") -> list[dict[str, str]]:
     """The first attempt's messages."""
     mode = str(config.get("secrets.mode", "redact"))
+    content = user_prompt(request, ctx, evidence=evidence, staged_diff=staged_diff, mode=mode)
     return [
         {"role": "system", "content": system_prompt(config, intent)},
-        {"role": "user", "content": user_prompt(request, ctx, evidence=evidence, mode=mode)},
+        {"role": "user", "content": content},
     ]
+
+
+def cut_off_note() -> str:
+    """Told to the model when its reply hit the token limit."""
+    return ("Your reply was cut off at the output token limit. Send only the SEARCH/REPLACE blocks "
+            "that change something, with short SEARCH sections.")
