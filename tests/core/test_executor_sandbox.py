@@ -79,3 +79,22 @@ def test_lint_and_test_commands_run_after_syntax(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("def (:\n")
     report = run_checks(tmp_path, ["a.py"], test_command="touch ran")
     assert not (tmp_path / "ran").exists()  # tests do not run on broken syntax
+
+
+@pytest.mark.parametrize(("name", "code", "expected"), [
+    ("gen.sql", "CREATE TABLE t (x INT);\nINSERT INTO t VALUES (2), (3);\nSELECT SUM(x) FROM t;\n", "5"),
+    ("gen.sh", "echo $((2 + 3))\n", "5"),
+    ("gen.js", "console.log(2 + 3);\n", "5"),
+    ("gen.py", "print(2 + 3)\n", "5"),
+])
+def test_generated_code_runs_by_extension(tmp_path: Path, name: str, code: str, expected: str) -> None:
+    from atlas_git.core.executor.sandbox import interpreter_for
+
+    if name.endswith(".js") and not shutil.which("node"):
+        pytest.skip("node not installed")
+    (tmp_path / name).write_text(code)
+    argv = interpreter_for(name)
+    assert argv is not None
+    result = run_sandboxed(argv, cwd=tmp_path)
+    assert result.ok, result.output
+    assert result.output.strip() == expected
