@@ -246,7 +246,7 @@ def _call_chunks(pending: list[tuple[int, context.Chunk, str]], total: int, syst
         messages = [{"role": "system", "content": system},
                     {"role": "user", "content": f"Review this change (part {index + 1} of {total}):"
                                                 f"\n\n{chunk.text}"}]
-        remaining = max(1.0, deadline - time.monotonic())
+        remaining = max(0.5, deadline - time.monotonic())
         return complete(ctx, messages, models=models, max_tokens=max_out, response_schema=SCHEMA,
                         schema_name="review", read_timeout=remaining)
 

@@ -117,7 +117,7 @@ def test_server_error_and_timeout_fail_open(quick: Path, fake_llm: FakeLLM) -> N
     assert result.llm_failed and "did not run" in result.reason
     (quick / ".atlas" / "config.toml").write_text(
         "[provider]\nmax_retries = 0\n[review]\nllm_timeout = 0.3\n")
-    fake_llm.handler = lambda body: Fault.timeout(1.5)
+    fake_llm.handler = lambda body: Fault.timeout(1.2)
     result = run(quick)
     assert result.llm_failed and "did not run" in result.reason
 
