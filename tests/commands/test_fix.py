@@ -342,3 +342,25 @@ def test_no_escalation_beyond_the_budget(repo: Path, fake_llm: FakeLLM, monkeypa
     assert "escalations" not in data and data["tier"] == "gold"
     gold = ("deepseek/deepseek-chat-v3.1", "openai/gpt-4.1-mini", "google/gemini-2.5-flash")
     assert fake_llm.chat_requests()[-1]["model"] in gold
+
+
+def test_a_hook_rejection_is_fed_back_like_a_failed_check(repo: Path, fake_llm: FakeLLM,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\nif git diff --cached | grep -q 'print('; then\n"
+                    "  echo 'policy: no print() in library code' >&2; exit 1\nfi\n")
+    hook.chmod(0o755)
+    noisy = search_replace("app.py", "    return a + b\n", "    print(a, b)\n    return a + b\n")
+    quiet = search_replace("app.py", "    return a + b\n", "    return b + a\n")
+    fake_llm.push(Reply(noisy), Reply(quiet))
+    rc, data = _edit(monkeypatch, repo, capsys)
+    assert rc == 0 and data["attempts"] == 2, data
+    feedback = fake_llm.chat_requests()[1]["messages"][-1]["content"]
+    assert "policy: no print() in library code" in feedback
+    assert "print(" not in git(repo, "show", f"{data['branch']}:app.py")
+    # A hook that never accepts: no branch at all.
+    fake_llm.push(Reply(noisy), Reply(noisy))
+    rc, data = _edit(monkeypatch, repo, capsys, "--max-attempts", "2")
+    assert rc == 1 and data["status"] == "failed" and data["branch"] is None
+    assert len(atlas_branches(repo)) == 1

@@ -19,21 +19,14 @@ from atlas_git.core.executor import worktree as wtmod
 from atlas_git.core.executor.context import Context, build_context, estimate_tokens
 from atlas_git.core.executor.pipeline import (
     Outcome,
-    PathRefused,
-    branch_name,
-    check_in,
-    commit_proposal,
-    prepare_edits,
     require_llm,
-    test_settings,
 )
 from atlas_git.core.executor.progress import waiting
-from atlas_git.core.executor.prompts import build_messages, cut_off_note, retry_prompt
+from atlas_git.core.executor.prompts import build_messages
 from atlas_git.core.executor.sandbox import interpreter_for, run_sandboxed
-from atlas_git.errors import AtlasError, UsageError
+from atlas_git.errors import UsageError
 
 TIER_ORDER = ("silver", "gold", "platinum", "diamond")
-FAILURES_BEFORE_ESCALATION = 2
 FORMAT_ROUTE_CONFIDENCE = 0.6
 
 
@@ -90,7 +83,7 @@ def _estimate(config: Config, model: str, prompt_tokens: int, intent: str) -> fl
     return estimate_cost(config, model, prompt_tokens, out)
 
 
-def _next_tier(config: Config, tier: str, prompt_tokens: int, intent: str,
+def next_tier(config: Config, tier: str, prompt_tokens: int, intent: str,
                root: Path) -> tuple[str, list[str]] | None:
     """One tier up, with the router's model choice there, when it fits the remaining budget."""
     from atlas_git.core.budget import budget_view
@@ -110,7 +103,7 @@ def _next_tier(config: Config, tier: str, prompt_tokens: int, intent: str,
     return up, [sel.model, *sel.alternatives]
 
 
-def _debug_command(opts: FixOptions, ctx: Context) -> str | None:
+def debug_command(opts: FixOptions, ctx: Context) -> str | None:
     """What to run to see the real failure: --test, else the named test or script."""
     import shlex
     import sys
@@ -128,7 +121,7 @@ def _debug_command(opts: FixOptions, ctx: Context) -> str | None:
     return None
 
 
-def _cost_of(config: Config, result: Any) -> float:
+def cost_of(config: Config, result: Any) -> float:
     if result.cost is not None:
         return float(result.cost)
     from atlas_git.core.pricing import estimate_cost
@@ -136,7 +129,7 @@ def _cost_of(config: Config, result: Any) -> float:
     return estimate_cost(config, result.model_served, result.tokens_in, result.tokens_out) or 0.0
 
 
-def _record(root: Path, config: Config, run_id: str, kind: str, success: bool, *, model: str,
+def record(root: Path, config: Config, run_id: str, kind: str, success: bool, *, model: str,
             tier: str, intent: str, detail: str | None = None) -> None:
     """One outcome row (apply, test) for ``git atlas stats`` and model success rates."""
     from atlas_git.core.ledger import record_outcome
@@ -201,7 +194,9 @@ def run_fix(root: Path, opts: FixOptions, config: Config) -> Outcome:
     if intent in ("explain", "review"):
         return _explain(root, opts, config, decision, messages, plan, run_id)
     collect_garbage(root)
-    return _edit_loop(root, opts, config, decision, ctx, base, plan, run_id)
+    from atlas_git.core.executor.attempts import edit_loop
+
+    return edit_loop(root, opts, config, decision, ctx, base, plan, run_id)
 
 
 def _explain(root: Path, opts: FixOptions, config: Config, decision: Any,
@@ -216,118 +211,11 @@ def _explain(root: Path, opts: FixOptions, config: Config, decision: Any,
                           max_tokens=int(config.get("settings.max_output_tokens", 4096)))
     plan["text"] = result.content
     plan["model_served"] = result.model_served
-    return Outcome(status="explained", run_id=run_id, cost=_cost_of(config, result), attempts=1,
+    return Outcome(status="explained", run_id=run_id, cost=cost_of(config, result), attempts=1,
                    extra=plan)
 
 
-def _edit_loop(root: Path, opts: FixOptions, config: Config, decision: Any, ctx: Context, base: str,
-               plan: dict[str, Any], run_id: str) -> Outcome:
-    from atlas_git.core.calls import CallContext, complete
-
-    intent, tier = decision.intent, decision.tier
-    models = [decision.model, *decision.alternatives]
-    max_attempts = opts.max_attempts or int(config.get("executor.max_attempts", 3))
-    if max_attempts < 1:
-        raise UsageError("--max-attempts must be at least 1")
-    test, lint = test_settings(config, opts.test_command, opts.no_test)
-    can_escalate = opts.model is None and opts.tier is None
-    outcome = Outcome(status="failed", run_id=run_id, base=base, extra=plan)
-    problems = ""
-    failures_at_tier = 0
-    served = decision.model
-    with wtmod.run_lock(root, run_id), wtmod.scratch_worktree(root, run_id, base) as scratch:
-        evidence = ""
-        if intent == "debug":
-            command = _debug_command(opts, ctx)
-            if command:
-                run = run_sandboxed(command, cwd=scratch.path,
-                                    timeout=float(config.get("executor.sandbox_timeout", 120)))
-                evidence = f"$ {command}\n(exit {run.returncode})\n{run.output[-4000:]}"
-                plan["evidence"] = evidence
-        messages = build_messages(config, intent, opts.request, ctx, evidence=evidence,
-                                  staged_diff=plan.get("staged_diff", ""))
-        for attempt in range(1, max_attempts + 1):
-            outcome.attempts = attempt
-            call = CallContext(config=config, repo=root, command="fix", request_id=run_id,
-                               intent=intent, tier=tier, method=decision.method, attempt=attempt)
-            with waiting(f"asking {models[0]} (attempt {attempt}/{max_attempts})", quiet=opts.quiet):
-                result = complete(call, messages, models=models,
-                                  max_tokens=int(config.get("settings.max_output_tokens", 4096)))
-            outcome.cost += _cost_of(config, result)
-            served = result.model_served
-            messages.append({"role": "assistant", "content": result.content})
-            report = None
-            try:
-                prepared = prepare_edits(root, base, result.content)
-            except PathRefused as exc:
-                _record(root, config, run_id, "apply", False, model=served, tier=tier, intent=intent,
-                        detail="path outside the repository")
-                raise AtlasError(f"the model's edit was refused: {exc.message}; no branch was created",
-                                 hint="this looks like a malicious or confused reply") from exc
-            except UsageError as exc:
-                problems = str(exc)
-                if result.finish_reason == "length":
-                    problems = f"{cut_off_note()}\n{problems}"
-            else:
-                outcome.hunks_applied, outcome.hunks_failed = prepared.hunks_applied, prepared.hunks_failed
-                if prepared.status != "applied":
-                    problems = "\n".join(prepared.errors) or f"the edit was {prepared.status}"
-                elif not prepared.files:
-                    problems = "the edit changes nothing: every hunk is already present"
-                else:
-                    scratch.reset()
-                    scratch.write_files(prepared.files)
-                    wtmod.fault_point("files-written")
-                    changed = scratch.changed_paths()
-                    if not changed:
-                        problems = "the edit leaves every file as it was"
-                    else:
-                        report = check_in(scratch, changed, config, test_command=test, lint_command=lint)
-                        wtmod.fault_point("checks-done")
-                        _record(root, config, run_id, "test", report.ok, model=served, tier=tier,
-                                intent=intent, detail=None if report.ok else report.feedback(400))
-                        outcome.checks, outcome.files = report, changed
-                        problems = "" if report.ok else report.feedback()
-            _record(root, config, run_id, "apply", report is not None, model=served, tier=tier,
-                    intent=intent, detail=None if report is not None else problems[:400])
-            if not problems:
-                break
-            outcome.errors.append(f"attempt {attempt}: {' '.join(problems.split())[:300]}")
-            if attempt == max_attempts:
-                break
-            failures_at_tier += 1
-            messages.append({"role": "user", "content": retry_prompt(
-                problems, mode=str(config.get("secrets.mode", "redact")))})
-            if can_escalate and failures_at_tier >= FAILURES_BEFORE_ESCALATION:
-                prompt_tokens = sum(estimate_tokens(m["content"]) for m in messages)
-                up = _next_tier(config, tier, prompt_tokens, intent, root)
-                if up is not None:
-                    tier, models = up
-                    failures_at_tier = 0
-                    outcome.extra.setdefault("escalations", []).append(tier)
-        if problems and outcome.checks is None:
-            outcome.status = "failed"
-            outcome.files = []
-            return outcome
-        if problems and outcome.checks is not None and outcome.checks.ok:
-            # The last attempt did not apply, but checks refer to an earlier one: no branch.
-            outcome.status, outcome.files = "failed", []
-            return outcome
-        assert outcome.checks is not None
-        trailers = {"Atlas-Request": opts.request, "Atlas-Intent": intent, "Atlas-Tier": tier,
-                    "Atlas-Model": served, "Atlas-Cost": f"{outcome.cost:.6f}",
-                    "Atlas-Checks": "passed" if outcome.checks.ok else "failed"}
-        name = branch_name(run_id, opts.request)
-        outcome.commit = commit_proposal(scratch, request=opts.request, trailers=trailers, branch=name)
-        outcome.branch = name
-        outcome.status = "proposed" if outcome.checks.ok else "checks-failed"
-        outcome.extra.update({"intent": intent, "tier": tier, "model": served})
-        if opts.run_generated and outcome.checks.ok:
-            outcome.extra["run"] = _run_generated(scratch.path, outcome.files, config)
-    return outcome
-
-
-def _run_generated(path: Path, files: list[str], config: Config) -> list[dict[str, Any]]:
+def run_generated(path: Path, files: list[str], config: Config) -> list[dict[str, Any]]:
     """Execute generated Python/JS/shell/SQL files in the sandbox and keep their output."""
     runs = []
     for rel in files:

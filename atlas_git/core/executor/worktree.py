@@ -35,6 +35,16 @@ TRAILER_KEYS = ("Atlas-Request", "Atlas-Intent", "Atlas-Tier", "Atlas-Model", "A
                 "Atlas-Checks", "Atlas-Base")
 
 
+class HookRejected(AtlasError):
+    """The repository's commit hooks refused the proposal commit; ``detail`` is their output."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        short = " ".join(detail.split())[:400] or "(no output)"
+        super().__init__(f"the proposal commit was rejected by the repository's hooks: {short}",
+                         hint="no branch was created")
+
+
 def fault_point(step: str) -> None:
     """Test hook: ``ATLAS_FAULT_AT=<step>`` makes the process SIGKILL itself at ``step``.
 
@@ -257,9 +267,7 @@ class Scratch:
         rc, out, err = self.git("commit", "-q", "--no-gpg-sign", "-F", "-", check=False,
                                 extra_env=extra, input=message)
         if rc != 0:
-            detail = " ".join((err.strip() or out.strip()).split())[:400]
-            raise AtlasError(f"the proposal commit was rejected by the repository's hooks: {detail}",
-                             hint="fix the hook failure or run with --no-test to inspect")
+            raise HookRejected((err.strip() or out.strip())[-4000:])
         _, sha, _ = self.git("rev-parse", "HEAD")
         return sha.strip()
 
