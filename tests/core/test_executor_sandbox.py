@@ -98,3 +98,11 @@ def test_generated_code_runs_by_extension(tmp_path: Path, name: str, code: str, 
     result = run_sandboxed(argv, cwd=tmp_path)
     assert result.ok, result.output
     assert result.output.strip() == expected
+
+
+def test_tests_import_the_worktree_copy_first(tmp_path: Path) -> None:
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "src" / "pkg" / "__init__.py").write_text("WHERE = 'worktree'\n")
+    report = run_checks(tmp_path, [], test_command=f"{sys.executable} -c \"import pkg; "
+                        "assert pkg.WHERE == 'worktree'\"")
+    assert report.ok, report.feedback()

@@ -139,7 +139,7 @@ def run_command_check(kind: str, command: str, worktree: Path, report: CheckRepo
     """Run a configured lint/test command in the worktree through the sandbox."""
     report.ran.append(f"{kind}:{command}")
     result = run_sandboxed(command, cwd=worktree, timeout=timeout, memory_mb=memory_mb,
-                           output_bytes=output_bytes)
+                           output_bytes=output_bytes, extra_env=import_path_env(worktree))
     note = "network not isolated: unprivileged `unshare -rn` is unavailable here"
     if not result.network_isolated and note not in report.notes:
         report.notes.append(note)
@@ -147,6 +147,17 @@ def run_command_check(kind: str, command: str, worktree: Path, report: CheckRepo
         tail = result.output.strip()[-4000:]
         report.failures.append(CheckFailure(kind, None, f"`{command}` exited {result.returncode}:\n{tail}"))
     return result
+
+
+def import_path_env(worktree: Path) -> dict[str, str]:
+    """Make Python import the proposal's code, not an editable install of the user's tree."""
+    import os
+
+    paths = [str(worktree)]
+    if (worktree / "src").is_dir():
+        paths.insert(0, str(worktree / "src"))
+    existing = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": os.pathsep.join([*paths, *([existing] if existing else [])])}
 
 
 def run_checks(worktree: Path, changed: Sequence[str], *, test_command: str = "",

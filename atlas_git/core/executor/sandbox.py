@@ -106,6 +106,7 @@ def run_sandboxed(
     output_bytes: int = 200_000,
     stdin: bytes | None = None,
     network: bool = False,
+    extra_env: Mapping[str, str] | None = None,
 ) -> SandboxResult:
     """Run ``command`` (a shell string or an argv list) under the sandbox limits."""
     argv = ["bash", "-c", command] if isinstance(command, str) else list(command)
@@ -114,7 +115,7 @@ def run_sandboxed(
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
-            [*prefix, *argv], cwd=cwd, env=safe_env(), stdin=subprocess.PIPE,
+            [*prefix, *argv], cwd=cwd, env={**safe_env(), **(extra_env or {})}, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             preexec_fn=lambda: _limits(memory_mb * 1024 * 1024),
         )
