@@ -36,6 +36,8 @@ from atlas_git.errors import AtlasError
 
 VARIANTS = ("exact", "wrong_numbers", "no_numbers", "no_prefix", "fenced", "stripped_ws",
             "less_context", "mix")
+# --extra: other shapes models send (not part of the headline figure).
+EXTRA = ("search_replace", "reindented", "crlf_file", "random_context", "zero_context")
 TOOLS = ("atlas", "git apply", "patch --fuzz=3")
 _WS_VARIANTS = {"stripped_ws", "mix"}
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$")
@@ -58,6 +60,12 @@ class Case:
     after: dict[str, str | None]  # touched path -> commit content
     diff3: str  # git diff -U3
     diff1: str  # git diff -U1
+    diff0: str = ""  # git diff -U0
+
+    @property
+    def edits_only(self) -> bool:
+        """Every touched file exists before and after (no creations or deletions)."""
+        return all(v is not None for v in (*self.before.values(), *self.after.values()))
 
 
 def _blob(repo: Path, rev: str, path: str) -> str | None:
@@ -95,7 +103,8 @@ def _eligible(repo: Path, commit: str, parent: str) -> Case | None:
     base = ["diff", "--no-color", "--no-ext-diff", "--no-renames", parent, commit, "--"]
     return Case(commit, parent, before, after,
                 _git(repo, *base[:1], "-U3", *base[1:], *paths),
-                _git(repo, *base[:1], "-U1", *base[1:], *paths))
+                _git(repo, *base[:1], "-U1", *base[1:], *paths),
+                _git(repo, *base[:1], "-U0", *base[1:], *paths))
 
 
 def _undecodable(content: str) -> bool:
@@ -146,6 +155,97 @@ def _fence(diff: str) -> str:
 
 def _strip_ws(diff: str) -> str:
     return "\n".join(line.rstrip() for line in diff.split("\n"))
+
+
+def _hunks(diff: str) -> list[tuple[str, list[list[str]]]]:
+    """(path, hunk bodies) per file of a git diff."""
+    files: list[tuple[str, list[list[str]]]] = []
+    body: list[str] | None = None
+    for line in diff.split("\n"):
+        if line.startswith("+++ "):
+            files.append((line[6:] if line.startswith("+++ b/") else line[4:], []))
+            body = None
+        elif line.startswith("@@") and files:
+            body = []
+            files[-1][1].append(body)
+        elif body is not None and line[:1] in (" ", "+", "-", "\\"):
+            body.append(line)
+        else:
+            body = None
+    return files
+
+
+def _search_replace(case: Case) -> str:
+    out = ["I'll make these changes:", ""]
+    for path, hunks in _hunks(case.diff3):
+        for body in hunks:
+            search = [x[1:] for x in body if x[:1] in " -"]
+            replace = [x[1:] for x in body if x[:1] in " +"]
+            out += [path, "```python", "<<<<<<< SEARCH", *search, "=======", *replace,
+                    ">>>>>>> REPLACE", "```", ""]
+    return "\n".join(out)
+
+
+def _reindent(diff: str) -> str:
+    """The whole diff indented four more spaces (a model quoting the block nested)."""
+    return "\n".join(
+        x[0] + "    " + x[1:]
+        if x[:1] in " +-" and not x.startswith(("--- ", "+++ ")) and x[1:].strip() else x
+        for x in diff.split("\n")
+    )
+
+
+def _random_context(diff: str, rng: random.Random) -> str:
+    """Each hunk keeps a random number of its edge context lines; no line numbers."""
+    out: list[str] = []
+    body: list[str] | None = None
+
+    def flush() -> None:
+        if body is None:
+            return
+        lead = next((i for i, x in enumerate(body) if not x.startswith(" ")), len(body))
+        trail = next((i for i, x in enumerate(reversed(body)) if not x.startswith((" ", "\\"))), 0)
+        trail = min(trail, len(body) - lead)
+        out.append("@@ ... @@")
+        out.extend(body[rng.randint(0, lead) : len(body) - rng.randint(0, trail)])
+
+    for line in diff.split("\n"):
+        if line.startswith("@@"):
+            flush()
+            body = []
+        elif body is not None and line[:1] in (" ", "+", "-", "\\"):
+            body.append(line)
+        else:
+            flush()
+            body = None
+            out.append(line)
+    flush()
+    return "\n".join(out)
+
+
+def _crlf(case: Case) -> Case:
+    def conv(d: dict[str, str | None]) -> dict[str, str | None]:
+        return {p: v.replace("\n", "\r\n") if v is not None else None for p, v in d.items()}
+    return Case(case.commit, case.parent, conv(case.before), conv(case.after), case.diff3, case.diff1)
+
+
+def variant_input(case: Case, variant: str, rng: random.Random) -> tuple[Case, str] | None:
+    """(case as the tool sees it, edit text) for a variant, or None where it does not apply."""
+    if variant in VARIANTS:
+        return case, damage(case, variant, rng)
+    if variant == "search_replace":
+        return (case, _search_replace(case)) if case.edits_only else None
+    if variant == "reindented":
+        return (case, _reindent(case.diff3)) if case.edits_only else None
+    if variant == "crlf_file":
+        # The files use CRLF, the model's diff (as models write them) LF.
+        crlf_ok = case.edits_only and not any("\r" in (v or "") for v in case.before.values())
+        return (_crlf(case), case.diff3) if crlf_ok else None
+    if variant == "random_context":
+        return case, _random_context(case.diff3, rng)
+    if variant == "zero_context":
+        return case, case.diff0
+    raise ValueError(variant)
 
 
 def damage(case: Case, variant: str, rng: random.Random) -> str:
@@ -259,18 +359,25 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=150)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--show", type=int, default=10, help="print up to N atlas failures")
+    parser.add_argument("--extra", action="store_true",
+                        help="also run " + ", ".join(EXTRA) + " (reported separately)")
     args = parser.parse_args()
+    variants = VARIANTS + (EXTRA if args.extra else ())
 
     t0 = time.monotonic()
     cases = sample(args.repo, args.commits, args.seed)
     print(f"{len(cases)} commits from {args.repo} (seed {args.seed}), {len(VARIANTS)} variants each")
-    rng = random.Random(args.seed)
     tally: dict[tuple[str, str], Counter[str]] = {}
     failures: list[str] = []
     atlas_time = 0.0
-    for case in cases:
-        for variant in VARIANTS:
-            text = damage(case, variant, rng)
+    for original in cases:
+        for variant in variants:
+            # One generator per commit and variant: figures don't depend on --extra.
+            rng = random.Random(f"{args.seed}:{original.commit}:{variant}")
+            prepared = variant_input(original, variant, rng)
+            if prepared is None:
+                continue
+            case, text = prepared
             ws = variant in _WS_VARIANTS
             plevel = 0 if variant in ("no_prefix", "mix") else 1
             t = time.monotonic()
@@ -298,6 +405,9 @@ def main() -> None:
             overall.update(counter)
             print(row(variant, counter))
         print(row("ALL", overall))
+        if args.extra:
+            for variant in EXTRA:
+                print(row(variant, tally.get((tool, variant), Counter())))
     if failures:
         print("\natlas failures (first few):")
         print("\n".join(failures))

@@ -243,3 +243,17 @@ def test_prose_right_after_an_unfenced_hunk_is_not_swallowed() -> None:
     text = diff("app.py", "@@ @@\n def sub(a, b):\n-    return a - b\n+    return b - a\nThat's all.\n")
     res = run(text, {"app.py": APP})
     assert res.status == "applied", res.errors
+
+
+def test_proven_function_headings_break_a_tie() -> None:
+    code = ("def f():\n    a = 1\n    return a\n\n\n"
+            "def g():\n    x = 0\n    return x\n\n\n"
+            "def h():\n    x = 0\n    return x\n")
+    text = diff("m.py", "@@ -90,2 +90,2 @@ def f():\n-    a = 1\n+    a = 2\n     return a\n"
+                        "@@ -95,2 +95,2 @@ def h():\n-    x = 0\n+    x = 9\n     return x\n")
+    res = run(text, {"m.py": code})
+    assert res.status == "applied", res.errors
+    assert res.files["m.py"] == code.replace("a = 1", "a = 2")[::-1].replace("0 = x", "9 = x", 1)[::-1]
+    # A heading the file contradicts proves nothing: the tie stays refused.
+    res = run(text.replace("@@ def f():", "@@ def zzz():"), {"m.py": code})
+    assert res.status == "partial" and "ambiguous" in res.errors[0]

@@ -11,12 +11,18 @@ Two facts can be checked against the hunks that match in exactly one place:
   matched (at least one, none off), the numbers are right, and an ambiguous
   hunk whose number names one of its candidates is placed there.
 
+- *Function headings.* git writes the enclosing function after ``@@``. If, for
+  one way of finding headings (git's default or its Python rule), every
+  uniquely placed hunk's heading is right (at least one, none wrong), an
+  ambiguous hunk goes where its heading names exactly one candidate.
+
 Anything less is not evidence: the hunk stays ambiguous and is refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from atlas_git.core.edits.match import FileIndex, edge_context, locate
@@ -31,6 +37,32 @@ class Evidence:
     context: int = 0  # the diff's context size (lines at each hunk edge)
     anchors: bool = False  # short edge context proves start/end of file
     line_numbers: bool = False  # hunk header line numbers proved exact
+    headings: str | None = None  # the heading rule proved right (a key of HEADING_RULES)
+
+
+# How git finds the function line shown after "@@": the default rule and the
+# "python" diff driver's; the heading is the first group.
+HEADING_RULES: dict[str, re.Pattern[str]] = {
+    "default": re.compile(r"^([A-Za-z_$].*?)\s*$"),
+    "python": re.compile(r"^[ \t]*((?:class|(?:async[ \t]+)?def)[ \t].*?)\s*$"),
+}
+
+
+def heading(lines: Sequence[str], start: int, rule: str) -> str | None:
+    """The heading git would show for a hunk starting at ``start`` (0-based)."""
+    pattern = HEADING_RULES[rule]
+    for i in range(start - 1, -1, -1):
+        m = pattern.match(lines[i])
+        if m:
+            return m.group(1)
+    return None
+
+
+def heading_matches(found: str | None, section: str) -> bool:
+    """git cuts long headings; a long section may be a prefix of the real line."""
+    if found is None:
+        return False
+    return found.strip() == section or (len(section) >= 60 and found.strip().startswith(section))
 
 
 def gather(edits: list[FileEdit], read: Callable[[str], str | None]) -> Evidence:
@@ -41,6 +73,7 @@ def gather(edits: list[FileEdit], read: Callable[[str], str | None]) -> Evidence
     anchors_ok = context > 0
     regular = False  # a uniquely placed hunk with full context on both edges
     agree = disagree = 0
+    rule_votes = {rule: [0, 0] for rule in HEADING_RULES}  # [right, wrong]
     for edit in patches:
         try:
             content = read(edit.old_path or edit.path)
@@ -70,4 +103,9 @@ def gather(edits: list[FileEdit], read: Callable[[str], str | None]) -> Evidence
                     agree += 1
                 else:
                     disagree += 1
-    return Evidence(context, anchors_ok and regular, agree >= 1 and disagree == 0)
+            if hunk.section:
+                for rule, votes in rule_votes.items():
+                    right = heading_matches(heading(index.lines, place.start, rule), hunk.section)
+                    votes[0 if right else 1] += 1
+    proven = next((rule for rule, (right, wrong) in rule_votes.items() if right and not wrong), None)
+    return Evidence(context, anchors_ok and regular, agree >= 1 and disagree == 0, proven)

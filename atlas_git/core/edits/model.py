@@ -33,6 +33,9 @@ class Hunk:
     # An empty ``before`` appends at the end of the file (SEARCH/REPLACE with an
     # empty SEARCH); a diff hunk without context has no such meaning.
     append: bool = False
+    # The enclosing function named on the "@@" line (git's funcname), a hint
+    # used like line numbers: only once the diff has proved such hints right.
+    section: str = ""
     # Other readings of the same SEARCH/REPLACE block when its content holds
     # '=======' lines too; exactly one reading may match the file.
     alternatives: list[Hunk] = field(default_factory=list)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from atlas_git.core.edits.evidence import Evidence
+from atlas_git.core.edits.evidence import Evidence, heading, heading_matches
 from atlas_git.core.edits.match import FileIndex, Placement, body, edge_context, find, locate, present
 from atlas_git.core.edits.model import Hunk
 from atlas_git.core.edits.text import TextFile
@@ -67,7 +67,7 @@ def _place_round(
             candidates[k] = found
     for k, options in candidates.items():
         if len(options) > 1:
-            picked = _tie_break(k, len(hunks), hunks[k], options, len(tf.bodies), evidence)
+            picked = _tie_break(k, len(hunks), hunks[k], options, index, evidence)
             if picked is not None:
                 candidates[k] = [picked]
 
@@ -145,10 +145,17 @@ def _candidates_of(tf: TextFile, index: FileIndex, hunk: Hunk) -> tuple[HunkOutc
 
 
 def _tie_break(
-    k: int, count: int, hunk: Hunk, options: list[Placement], n_lines: int, evidence: Evidence
+    k: int, count: int, hunk: Hunk, options: list[Placement], index: FileIndex, evidence: Evidence
 ) -> Placement | None:
-    """The one candidate the diff's proven edge context or line numbers name, if any."""
+    """The one candidate the diff's proven edge context, headings or line numbers name, if any."""
+    n_lines = len(index.lines)
     lead, trail = edge_context(hunk.before, hunk.after)
+    if evidence.headings and hunk.section:
+        rule = evidence.headings
+        sel = [p for p in options
+               if heading_matches(heading(index.lines, p.start - p.dropped[0], rule), hunk.section)]
+        if len(sel) == 1:
+            return sel[0]
     if evidence.anchors:
         if lead < evidence.context and k == 0:
             sel = [p for p in options if p.dropped[0] == 0 and p.start == 0]

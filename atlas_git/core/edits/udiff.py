@@ -182,6 +182,16 @@ def _build_hunk(body: list[str], header_line: int | None) -> Hunk:
     return Hunk(before, after, header_line, eof_newline=eof_newline, at_eof=old_lacks_nl)
 
 
+def _section(header: str, numbers: re.Match[str] | None) -> str:
+    """The enclosing function git (or a model) wrote on the ``@@`` line, if any."""
+    if numbers is not None:
+        text = header[numbers.end() :]
+    else:
+        inner = header.strip("@ ").strip()
+        text = "" if inner in ("", "...", "…") else inner
+    return text.strip()
+
+
 def read_hunks(lines: list[str], i: int, fenced: bool = False) -> tuple[list[Hunk], int]:
     """Read consecutive hunks starting at an ``@@`` line; return them and the next index."""
     hunks: list[Hunk] = []
@@ -197,6 +207,7 @@ def read_hunks(lines: list[str], i: int, fenced: bool = False) -> tuple[list[Hun
         if end is None:
             end = _read_by_prefix(lines, i + 1, fenced)
         hunk = _build_hunk(lines[i + 1 : end], header_line)
+        hunk.section = _section(lines[i], m)
         if hunk.before or hunk.after:
             hunks.append(hunk)
         i = end
