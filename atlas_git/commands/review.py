@@ -97,13 +97,8 @@ def run(*, staged: bool = False, base: str | None = None, args: Sequence[str] = 
     request = engine.ReviewRequest(selection, paths, offline, cwd)
     result = engine.run_review(request, config, repo, env)
 
-    stream = sys.stdout
-    if output:
-        rendered = formats.render(result, fmt, sys.stderr if fmt == "text" else stream)
-        _write(output, rendered)
-    else:
-        stream.write(formats.render(result, fmt, stream))
-        stream.flush()
+    rendered = formats.render(result, fmt, sys.stderr if output and fmt == "text" else sys.stdout)
+    _emit(rendered, fmt, output)
     for note in result.notes:
         ui.info(f"atlas: note: {note}")
     if result.llm_failed:
@@ -120,8 +115,23 @@ def run(*, staged: bool = False, base: str | None = None, args: Sequence[str] = 
     return EXIT_OK
 
 
-def _write(path: str, text: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8", errors="surrogateescape")
-    except OSError as exc:
-        raise AtlasError(f"cannot write {path}: {exc.strerror}") from exc
+def _emit(text: str, fmt: str, output: str | None) -> None:
+    """Write the report as bytes: odd bytes in file names survive in text, and machine
+    formats stay valid UTF-8 (undecodable bytes become U+FFFD there)."""
+    data = text.encode("utf-8", "surrogateescape")
+    if fmt != "text" and fmt != "github":
+        data = data.decode("utf-8", "replace").encode("utf-8")
+    if output:
+        try:
+            Path(output).write_bytes(data)
+        except OSError as exc:
+            raise AtlasError(f"cannot write {output}: {exc.strerror}") from exc
+        return
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is not None:
+        buffer.write(data)
+        buffer.flush()
+    else:  # a text-only stream (some test runners)
+        sys.stdout.write(data.decode("utf-8", "replace"))
+        sys.stdout.flush()

@@ -124,3 +124,14 @@ def test_outside_a_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.chdir(tmp_path)
     assert main(["review", "--offline"]) != 0
     assert "not inside a git repository" in capsys.readouterr().err
+
+
+def test_non_utf8_file_names(here: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    name = b"caf\xe9.py"
+    (here / name.decode("utf-8", "surrogateescape")).write_bytes(b"def f(:\n")
+    git(here, "add", "-A")
+    assert main(["review", "--offline"]) == 1
+    assert b"caf\xe9.py" in capsysbinary.readouterr().out  # the name's own bytes
+    assert main(["review", "--offline", "--format", "json"]) == 1
+    data = json.loads(capsysbinary.readouterr().out.decode("utf-8"))  # still valid UTF-8 JSON
+    assert data["findings"][0]["path"] == "caf\ufffd.py"
