@@ -56,7 +56,7 @@ class _Rule:
 # Values that mark an example or a template rather than a credential.
 _PLACEHOLDER_WORDS = (
     "example", "sample", "placeholder", "dummy", "fake", "changeme", "change_me", "change-me",
-    "your", "redacted", "replace", "insert", "xxxx", "****", "....", "todo", "fixme", "mock",
+    "your", "redacted", "replace", "insert", "xxxx", "****", "...", "todo", "fixme", "mock",
     "test", "secret", "password", "passwd", "token", "apikey", "api_key", "api-key", "none",
     "null", "undefined", "notset", "not-set", "not_set", "default", "foobar", "<", ">",
 )
@@ -106,19 +106,25 @@ def _url_password(match: re.Match[str]) -> bool:
     user, password = match.group("user"), match.group("pw")
     if password == user or _is_placeholder(password):
         return False
-    # "scheme://user:{}@host".format / f-strings / shell vars are templates.
-    return not any(ch in password for ch in "{}$%")
+    if password.isalpha() and len(password) <= 6:
+        return False  # "user:pass@", "org:repo@", "root:admin@": documentation shapes
+    # "scheme://user:{}@host".format / f-strings / shell vars are templates; a comma
+    # means a multi-host URL ("host:123,other:456@"), not a password.
+    return not any(ch in password for ch in "{}$%,")
 
 
 _PASSWORD_KEY = re.compile(r"pass(?:wd|word)?|pwd", re.IGNORECASE)
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2})?")
+_SNAKE_WORDS = re.compile(r"^[a-z]+(?:_[a-z]+)+$")
 _CAMEL = re.compile(r"^[a-z]+(?:[A-Z][a-z0-9]*)+$")
 
 
 def _generic_ok(key: str, value: str, quoted: bool) -> bool:
     """Decide whether ``key = value`` assigns a real credential."""
-    if _is_placeholder(value) or " " in value:
-        return False
+    if _is_placeholder(value) or " " in value or _UUID.match(value) or _ISO_DATE.match(value):
+        return False  # UUIDs are request/idempotency ids, dates are "password_last_used"
     password_only = bool(_PASSWORD_KEY.search(key)) and not re.search(r"(?i)token|secret|key", key)
     if not quoted:
         # A bare value is code (`token = get_token()`, `password = os.environ[...]`,
@@ -132,10 +138,13 @@ def _generic_ok(key: str, value: str, quoted: bool) -> bool:
             return len(value) >= 8 and digits >= 1 and any(c.isalpha() for c in value)
         return digits >= 3 and _looks_random(value, min_len=16, min_entropy=3.3)
     if password_only:
-        # Human passwords need not be random; length and a non-placeholder suffice.
-        return len(value) >= 8 and _entropy(value) >= 2.5
+        # Human passwords need not be random; length and a non-placeholder suffice,
+        # but a snake_case word is an enum value ("not_supported"), not a password.
+        return len(value) >= 8 and _entropy(value) >= 2.5 and not _SNAKE_WORDS.match(value)
     if _HEX.match(value) and len(value) < 20:
         return False  # short hex strings are ids and hashes far more often than keys
+    if any(ch in value for ch in "[]()"):
+        return False  # an expression ("Jobs[-1].JobId"), not a token
     return _looks_random(value, min_len=12, min_entropy=3.0)
 
 
@@ -193,7 +202,7 @@ RULES: tuple[_Rule, ...] = (
 
 _GENERIC_TAIL = re.compile(
     r"(?i)s?[A-Za-z0-9_\-]{0,20}['\"]?[ \t]*(?::=|=>|=(?!=)|:(?!:))[ \t]*"
-    r"(?:(?P<q>['\"`])(?P<qval>[^'\"`\n\r]{0,200})(?P=q)|(?P<bare>[^\s'\"`,;#]{1,200}))"
+    r"(?:(?P<q>['\"`])(?P<qval>[^'\"`\n\r]{0,200})(?P=q)|(?P<bare>[^\s'\"`,;#&]{1,200}))"
 )
 _KEYWORDS_LOWER = re.compile(r"passwd|password|pwd|secret|token|api[_\-]?key|access[_\-]?key|"
                              r"auth[_\-]?key|private[_\-]?key|client[_\-]?secret|credential")

@@ -155,6 +155,14 @@ def test_offsets_stay_right_when_lower_casing_changes_length() -> None:
 @pytest.mark.parametrize("text", [
     '"AWS::ApiGateway::ApiKey": "48205d4ffd7feba3c91e",',  # a resource type name, not a key
     'api_key = "48205d4ffd7feba3"',  # short hex: an id or a hash
+    '"ClientRequestToken": "a8ca07e4-61ec-4399-99f4-19853801bcd5",',  # an idempotency UUID
+    'verify_token="eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...",',  # truncated in docs
+    'password_last_used = "not_supported"',  # an enum value
+    "db = 'postgres://user:pass@localhost:5432/app'",
+    "'github://org:repo@sha/catalog.yml'",
+    "MultiHostUrl('https://foo.com:123,foo:bar@bar.com/path')",
+    '"PasswordLastUsed": "2016-09-08T21:47:36Z",',
+    '"output_token": "StreamDescription.Shards[-1].ShardId",',
 ])
 def test_more_false_positives(text: str) -> None:
     assert scan_text(text) == []
