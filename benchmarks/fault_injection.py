@@ -180,7 +180,8 @@ def run_trials(trials: int, seed: int, workdir: Path, *, verbose: bool = False) 
             killed = proc.returncode == -signal.SIGKILL
             if not killed and proc.returncode != 0:
                 tail = errfile.read_text(errors="replace").strip().splitlines()[-1:]
-                result.notes.append(f"trial {i} ({kind} {how}) exit {proc.returncode}: {' '.join(tail)[:200]}")
+                last = " ".join(tail)[:200]
+                result.notes.append(f"trial {i} ({kind} {how}) exit {proc.returncode}: {last}")
             result.kinds[f"{kind} {how} {'killed' if killed else 'finished'}"] += 1
             after = snapshot(repo, env)
             for key in baseline:
