@@ -8,6 +8,7 @@ from pathlib import Path
 
 from atlas_git import ui
 from atlas_git.adapters import git
+from atlas_git.commands.fix import diffstat
 from atlas_git.config import load_config
 from atlas_git.core.executor.pipeline import MAX_EDIT_BYTES, decode_edit_input, run_apply
 from atlas_git.errors import EXIT_FAILURE, EXIT_OK, UsageError
@@ -48,6 +49,8 @@ def apply(source: str = "-", *, base: str | None = None, branch: str | None = No
             state = "checks passed" if outcome.checks is None or outcome.checks.ok else "CHECKS FAILED"
             ui.out(f"applied {outcome.hunks_applied} hunk(s) to {len(outcome.files)} file(s): "
                    f"{outcome.branch} ({(outcome.commit or '')[:10]}), {state}")
+            if outcome.commit:
+                ui.out(diffstat(outcome.commit))
             ui.info(f"  git atlas show {outcome.run_id} | git atlas accept {outcome.run_id}")
         elif outcome.status == "applied":
             ui.out("nothing to apply: the change is already present at the base")

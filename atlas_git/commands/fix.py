@@ -92,11 +92,19 @@ def _report(outcome: Outcome, *, output: Path | None) -> None:
         for run in extra.get("run", []):
             ui.out(f"--- {run['path']} (exit {run['returncode']})")
             ui.out(str(run["output"]).rstrip("\n"))
+        if outcome.commit:
+            ui.out(diffstat(outcome.commit))
         ident = outcome.run_id or outcome.branch
         ui.info(f"  git atlas show {ident} | git atlas accept {ident} | git atlas discard {ident}")
         return
     ui.out(f"no proposal: no usable edit after {outcome.attempts} attempt(s); "
            f"cost {_money(outcome.cost)}")
+
+
+def diffstat(commit: str) -> str:
+    """git's ``--stat`` of a proposal commit, for the summary."""
+    _, out, _ = git.run(["diff", "--no-ext-diff", "--no-color", "--stat", f"{commit}^", commit], check=False)
+    return out.rstrip("\n")
 
 
 def outcome_json(outcome: Outcome) -> dict[str, Any]:
