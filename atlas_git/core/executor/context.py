@@ -135,7 +135,8 @@ def request_terms(request: str) -> tuple[list[str], list[str], list[str]]:
     return paths, idents[:12], quoted[:4]
 
 
-def find_files(root: Path, base: str, request: str, candidates: Sequence[str]) -> list[str]:
+def find_files(root: Path, base: str, request: str, candidates: Sequence[str],
+               limit: int = MAX_FOUND_FILES) -> list[str]:
     """Rank tracked files by how many of the request's words they contain."""
     paths, idents, quoted = request_terms(request)
     scores: dict[str, float] = {}
@@ -160,7 +161,7 @@ def find_files(root: Path, base: str, request: str, candidates: Sequence[str]) -
             if term.lower() in Path(cand).stem.lower():
                 scores[cand] = scores.get(cand, 0) + 2 * weight
     ranked = sorted(scores, key=lambda p: (-scores[p], p))
-    return ranked[:MAX_FOUND_FILES]
+    return ranked[:limit]
 
 
 def trim(text: str, terms: Iterable[str], max_tokens: int) -> tuple[str, bool]:
@@ -224,12 +225,16 @@ def build_context(root: Path, base: str, request: str, named: Sequence[str], *, 
         else:
             raise UsageError(f"{raw}: not a tracked file at the base commit")
     if not named:
-        chosen = find_files(root, base, request, candidates)
+        # Ranked beyond the cap: ignored, secret or binary hits must not crowd out usable files.
+        chosen = find_files(root, base, request, candidates, limit=MAX_FOUND_FILES * 3)
     dropped = ignored(root, chosen)
     terms = [*request_terms(request)[1], *request_terms(request)[2]]
     files_budget = int(budget * 0.85)  # the rest is prompt, request and feedback
-    per_file = max(500, files_budget // max(1, len(chosen)))
+    wanted = len(chosen) if named else min(len(chosen), MAX_FOUND_FILES)
+    per_file = max(500, files_budget // max(1, wanted))
     for rel in dict.fromkeys(chosen):
+        if not named and len(ctx.files) >= MAX_FOUND_FILES:
+            break
         if is_secret_path(rel):
             ctx.skipped.append((rel, "secret file (never sent)"))
             continue
