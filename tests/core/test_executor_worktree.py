@@ -75,9 +75,11 @@ def test_proposal_commit_runs_the_repo_hooks(repo: Path) -> None:
     assert marker.read_text().strip() == "1"
     # A hook that rejects the commit stops the proposal cleanly.
     hook.write_text("#!/bin/sh\necho 'policy: no robots' >&2\nexit 1\n")
-    proc = subprocess.run([sys.executable, "-m", "atlas_git", "apply", str(patch)], cwd=repo,
+    proc = subprocess.run([sys.executable, "-m", "atlas_git", "apply", "--json", str(patch)], cwd=repo,
                           capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 1 and "policy: no robots" in proc.stderr
+    data = json.loads(proc.stdout)
+    assert proc.returncode == 1 and data["status"] == "refused" and data["branch"] is None
+    assert "policy: no robots" in data["errors"][0]
     assert len(atlas_branches(repo)) == 1 and worktrees(repo) == [str(repo)]
 
 

@@ -8,7 +8,7 @@ scratch worktree, runs the checks and commits it on a new branch. ``apply``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,8 +151,7 @@ def branch_name(run_id: str, request: str, explicit: str | None = None) -> str:
 
 
 def run_apply(root: Path, text: str, *, config: Config, base_rev: str | None, branch: str | None,
-              no_test: bool, test_command: str | None = None,
-              on_step: Callable[[str], None] | None = None) -> Outcome:
+              no_test: bool, test_command: str | None = None) -> Outcome:
     """``git atlas apply``: parse, apply, check and commit with no model call."""
     from atlas_git.core.executor.proposals import collect_garbage
 
@@ -186,15 +185,18 @@ def run_apply(root: Path, text: str, *, config: Config, base_rev: str | None, br
         if not changed:
             outcome.errors.append("the edit leaves every file as it was; nothing to commit")
             return outcome
-        if on_step:
-            on_step("checking")
         report = check_in(scratch, changed, config, test_command=test, lint_command=lint)
         wtmod.fault_point("checks-done")
         trailers = {"Atlas-Request": "apply", "Atlas-Intent": "apply", "Atlas-Tier": "none",
                     "Atlas-Model": "none", "Atlas-Cost": "0",
                     "Atlas-Checks": "passed" if report.ok else "failed"}
-        outcome.commit = commit_proposal(scratch, request="apply an edit", trailers=trailers,
-                                         branch=name)
+        try:
+            outcome.commit = commit_proposal(scratch, request="apply an edit", trailers=trailers,
+                                             branch=name)
+        except wtmod.HookRejected as exc:
+            outcome.status, outcome.files = "refused", []
+            outcome.errors.append(str(exc))
+            return outcome
         outcome.branch, outcome.run_id, outcome.files, outcome.checks = name, run_id, changed, report
         if not report.ok:
             outcome.errors.extend(str(f) for f in report.failures)
