@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from atlas_git.core.edits import FileEdit, parse_edits
+from atlas_git.core.edits.parse import path_of
 from atlas_git.errors import AtlasError
 
 GIT_DIFF = (
@@ -166,3 +167,27 @@ def test_crlf_transport_is_normalised() -> None:
 def test_diff_of_a_crlf_file_keeps_carriage_returns() -> None:
     text = "--- a/w.txt\n+++ b/w.txt\n@@ -1,2 +1,2 @@\n one\r\n-two\r\n+2\r\n"
     assert only(parse_edits(text)).hunks[0].after == ["one\r", "2\r"]
+
+
+@pytest.mark.parametrize(
+    "line, path",
+    [
+        ("src/x.py", "src/x.py"),
+        ("### `src/x.py`", "src/x.py"),
+        ("**File: src/x.py**", "src/x.py"),
+        ("### New file: src/x.py", "src/x.py"),
+        ("`src/x.py`:", "src/x.py"),
+        ("Makefile", "Makefile"),
+        ("Here is the fix:", None),
+        ("see src/x.py", None),
+        ("1.5", None),
+    ],
+)
+def test_path_lines_in_markdown(line: str, path: str | None) -> None:
+    assert path_of(line) == path
+
+
+def test_mostly_crlf_paste_without_a_final_newline_is_treated_as_lf() -> None:
+    text = GIT_DIFF.replace("\n", "\r\n").rstrip("\r\n")
+    hunk = only(parse_edits(text)).hunks[0]
+    assert hunk.after[:2] == ["def add(a, b):", "    return b + a"]

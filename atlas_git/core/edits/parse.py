@@ -22,7 +22,10 @@ _BARE_NAMES = frozenset(
     {"Makefile", "Dockerfile", "Containerfile", "Justfile", "Procfile", "Gemfile", "Rakefile",
      "LICENSE", "README", "CODEOWNERS", "Vagrantfile", "Jenkinsfile"}
 )
-_PATH_DECOR = re.compile(r"^(?:#+\s*|[-*]\s+|(?:file(?:name)?|path)\s*:\s*)", re.IGNORECASE)
+_PATH_DECOR = re.compile(
+    r"^(?:#+\s*|[-*]\s+|(?:(?:new|updated|modified|changed)\s+)?(?:file(?:name)?|path)\s*:\s*)",
+    re.IGNORECASE,
+)
 # Whole-file blocks that elide code would delete it silently.
 _ELISION = re.compile(
     r"(\.\.\.|…)\s*(existing|rest of|remaining|unchanged|other)\b"
@@ -107,9 +110,12 @@ def _split(text: str) -> list[str]:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    # Pasted through Windows, nearly every line ends in CR. A diff of a CRLF
+    # file also has CRs, but not on its header lines; when it is mostly CRs
+    # anyway, dropping them changes nothing: new lines follow the file's style.
     crlf = sum(1 for line in lines if line.endswith("\r"))
-    if lines and crlf == len(lines):
-        lines = [line[:-1] for line in lines]
+    if lines and crlf >= 0.9 * sum(1 for line in lines if line.strip()):
+        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
     return lines
 
 
