@@ -19,3 +19,29 @@ def test_killed_runs_leave_user_state_untouched_and_are_cleaned_up(tmp_path: Pat
     assert result.trials == 5
     assert result.violations == []
     assert sum(result.cleaned.values()) >= 5
+
+
+def test_sigterm_cleans_up_on_the_way_out(repo: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.executor_support import atlas_branches, search_replace, snapshot, worktrees
+
+    patch = repo.parent / "p.txt"
+    patch.write_text(search_replace("app.py", "    return a + b\n", "    return b + a\n"))
+    before = snapshot(repo)
+    proc = subprocess.Popen([sys.executable, "-m", "atlas_git", "apply", "--test", "sleep 30", str(patch)],
+                            cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy())
+    wtdir = repo / ".atlas" / "worktrees"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (wtdir.is_dir() and any(wtdir.iterdir())):
+        time.sleep(0.05)
+    time.sleep(0.3)  # into the sandboxed `sleep 30`
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert worktrees(repo) == [str(repo)] and not any(wtdir.iterdir())
+    assert not list((repo / ".atlas" / "locks").iterdir())
+    assert atlas_branches(repo) == [] and snapshot(repo) == before

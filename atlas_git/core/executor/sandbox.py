@@ -126,11 +126,11 @@ def run_sandboxed(
         out, _ = proc.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            proc.kill()
+        _kill_tree(proc)
         out, _ = proc.communicate()
+    except BaseException:
+        _kill_tree(proc)  # Ctrl-C / SIGTERM: leave no sandboxed process behind
+        raise
     truncated = len(out) > output_bytes
     if truncated:
         # Keep head and tail: the error is usually at the end, the context at the start.
@@ -141,6 +141,13 @@ def run_sandboxed(
         text += f"\n[timed out after {timeout:g}s]"
     return SandboxResult(shown, proc.returncode if not timed_out else -9, text,
                          time.monotonic() - started, timed_out, truncated, bool(prefix))
+
+
+def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        proc.kill()
 
 
 def interpreter_for(path: str) -> list[str] | None:

@@ -20,6 +20,7 @@ import re
 import shutil
 import signal
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -179,6 +180,10 @@ def run_lock(root: Path, run_id: str) -> Iterator[Path]:
     path = directory / f"{run_id}.lock"
     tmp = directory / f".{run_id}.{os.getpid()}.tmp"
     fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    # SIGTERM (a CI timeout, `kill`) becomes an exception so the worktree is
+    # removed on the way out; SIGKILL leaves it to `gc`.
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main else None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         os.write(fd, f"{os.getpid()}\n".encode())
@@ -189,6 +194,12 @@ def run_lock(root: Path, run_id: str) -> Iterator[Path]:
             with contextlib.suppress(OSError):
                 leftover.unlink()
         os.close(fd)
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"terminated by signal {signum}")
 
 
 def lock_is_stale(path: Path) -> bool:
