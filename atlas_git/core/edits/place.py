@@ -1,11 +1,13 @@
 """Placing all of one file's hunks, refusing ambiguity, and writing the result.
 
 Every hunk of a diff is located against the same original text (as in a real
-diff); a hunk that matches several places is settled only when the diff's own
-hunk order leaves exactly one possibility, otherwise it is refused with the
-candidate line numbers. Hunks whose result is already there are counted and
-skipped. Hunks not found in the original get one more try, one by one, against
-the text with the others applied (SEARCH/REPLACE blocks that build on each other).
+diff). A hunk that matches several places is settled only by what the diff has
+proved about itself (see :mod:`evidence`: edge context, function headings,
+line numbers) or when the diff's hunk order leaves exactly one possibility;
+otherwise it is refused with the candidate line numbers. Hunks whose result is
+already there are counted and skipped. Hunks not found in the original get one
+more try, one by one, against the text with the others applied
+(SEARCH/REPLACE blocks that build on each other).
 """
 
 from __future__ import annotations
@@ -147,40 +149,36 @@ def _candidates_of(tf: TextFile, index: FileIndex, hunk: Hunk) -> tuple[HunkOutc
 def _tie_break(
     k: int, count: int, hunk: Hunk, options: list[Placement], index: FileIndex, evidence: Evidence
 ) -> Placement | None:
-    """The one candidate the diff's proven edge context, headings or line numbers name, if any."""
+    """The one candidate the diff's proven signals name; None if none does or they disagree."""
     n_lines = len(index.lines)
     lead, trail = edge_context(hunk.before, hunk.after)
+    votes: list[list[Placement]] = []
     if evidence.headings and hunk.section:
         rule = evidence.headings
-        sel = [p for p in options
-               if heading_matches(heading(index.lines, p.start - p.dropped[0], rule), hunk.section)]
-        if len(sel) == 1:
-            return sel[0]
-    if evidence.anchors:
-        if lead < evidence.context and k == 0:
-            sel = [p for p in options if p.dropped[0] == 0 and p.start == 0]
-            if len(sel) == 1:
-                return sel[0]
-        if trail < evidence.context and k == count - 1:
-            sel = [p for p in options if p.dropped[1] == 0 and p.end == n_lines]
-            if len(sel) == 1:
-                return sel[0]
-    if hunk.header_line is None:
-        return None
-    named = [p for p in options if p.start + 1 == hunk.header_line + p.dropped[0]]
-    if len(named) != 1:
-        return None
-    if evidence.line_numbers:
-        return named[0]
-    # Two independent signals agreeing: the number names a candidate at the
-    # file's start (end), and the hunk's context is short on that side only.
-    p = named[0]
-    if p.dropped == (0, 0) and (
-        (k == 0 and lead < trail and p.start == 0)
-        or (k == count - 1 and trail < lead and p.end == n_lines)
-    ):
-        return p
-    return None
+        votes.append([p for p in options
+                      if heading_matches(heading(index.lines, p.start - p.dropped[0], rule), hunk.section)])
+    if evidence.anchors and lead < evidence.context and k == 0:
+        votes.append([p for p in options if p.dropped[0] == 0 and p.start == 0])
+    if evidence.anchors and trail < evidence.context and k == count - 1:
+        votes.append([p for p in options if p.dropped[1] == 0 and p.end == n_lines])
+    if hunk.header_line is not None:
+        named = [p for p in options if p.start + 1 == hunk.header_line + p.dropped[0]]
+        if evidence.line_numbers:
+            votes.append(named)
+        elif len(named) == 1 and named[0].dropped == (0, 0) and (
+            (k == 0 and lead < trail and named[0].start == 0)
+            or (k == count - 1 and trail < lead and named[0].end == n_lines)
+        ):
+            # Two independent signals agreeing: the number names a candidate at
+            # the file's start (end), and the context is short on that side only.
+            votes.append(named)
+    if any(not vote for vote in votes):
+        return None  # a proven signal rules out every candidate: something is off
+    picks = {vote[0].start for vote in votes if len(vote) == 1}
+    if len(picks) != 1:
+        return None  # nothing decisive, or proven signals disagree
+    start = picks.pop()
+    return next(p for p in options if p.start == start)
 
 
 def _already_there(index: FileIndex, hunk: Hunk) -> bool | None:
