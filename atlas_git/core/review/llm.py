@@ -64,6 +64,12 @@ def reviewable(files: Sequence[FileDiff], config: Config) -> list[FileDiff]:
             and not context.skipped(f.path, globs) and not is_secret_path(f.path)]
 
 
+def _generated(content: bytes) -> bool:
+    """Files that say they are generated (protoc, sqlc, go generate...) in their head."""
+    head = content[:1024]
+    return b"@generated" in head or (b"enerated" in head and b"DO NOT EDIT" in head)
+
+
 def _cache_dir(repo: Path | None) -> Path | None:
     """``.atlas/cache/review`` of the repo; None outside one or with ATLAS_DISABLE_STATE=1."""
     import os
@@ -177,6 +183,13 @@ def run(files: Sequence[FileDiff], contents: Callable[[Sequence[FileDiff]], Mapp
         outcome.reason = "LLM review: from cache ($0)"
         return outcome
     blobs = contents([f for f in todo if f.new_sha])
+    generated = [f.path for f in todo if _generated(blobs.get(f.path, b""))]
+    if generated:
+        outcome.notes.append(f"skipped {len(generated)} generated file(s) (@generated / DO NOT EDIT)")
+        todo = [f for f in todo if f.path not in generated]
+        if not todo:
+            outcome.reason = "LLM review: nothing reviewable (generated files only)"
+            return outcome
     sections = []
     for f in todo:
         data = blobs.get(f.path)

@@ -93,6 +93,13 @@ def test_secrets_in_added_lines_only(repo: Path) -> None:
     assert "Zq8wX2pL9mR4" not in result.findings[0].message
 
 
+def test_rename_reports_at_the_new_path(repo: Path) -> None:
+    (repo / "lib").mkdir()
+    git(repo, "mv", "app.py", "lib/calc.py")
+    result = review_staged(repo, {"lib/calc.py": "def add(a, b):\n    return a + b\nbreakpoint()\n"})
+    assert rules(result) == [("lib/calc.py", 3, "debugger")]
+
+
 def test_allowlist_pragma(repo: Path) -> None:
     result = review_staged(repo, {"t.py": f"T = '{GH}'  # pragma: allowlist secret\n"})
     assert result.findings == []
