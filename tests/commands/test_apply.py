@@ -195,3 +195,12 @@ def test_apply_inside_a_git_hook_leaves_the_index_alone(repo: Path) -> None:
     assert git(repo, "show", "--name-only", "--format=", data["commit"]).split() == ["app.py"]
     assert git(repo, "status", "--porcelain") == ""
     assert worktrees(repo) == [str(repo)]
+
+
+def test_test_artifacts_are_not_committed(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    messy = "echo junk > artifact.txt && mkdir -p .cache && echo x > .cache/y && echo more >> app.py"
+    rc, data = _apply(monkeypatch, repo, capsys, CLEAN_DIFF, "--test", messy)
+    assert rc == 0, data
+    assert git(repo, "show", "--name-only", "--format=", data["commit"]).split() == ["app.py"]
+    assert "more" not in git(repo, "show", f"{data['commit']}:app.py")

@@ -266,14 +266,17 @@ class Scratch:
         self.git("clean", "-q", "-fd")
 
     def changed_paths(self) -> list[str]:
-        """Paths that differ from the base in the worktree (including new files)."""
+        """Stage the worktree and return the paths that differ from the base."""
         self.git("add", "-A")
         _, out, _ = self.git("diff", "--cached", "--name-only", "-z", "--no-renames", self.base)
         return [p for p in out.split("\0") if p]
 
     def commit(self, message: str) -> str:
-        """Commit everything through ``git commit`` (hooks run) and return the commit id."""
-        self.git("add", "-A")
+        """Commit the index through ``git commit`` (hooks run) and return the commit id.
+
+        Only what :meth:`changed_paths` staged (the edit itself, before any check
+        ran) is committed: caches and artifacts that tests leave behind are not.
+        """
         extra = {"ATLAS_PROPOSAL_COMMIT": "1", **_fallback_identity(self.path)}
         rc, out, err = self.git("commit", "-q", "--no-gpg-sign", "-F", "-", check=False,
                                 extra_env=extra, input=message)
