@@ -70,13 +70,17 @@ def _parse_trailers(text: str) -> dict[str, str]:
     return out
 
 
-def list_proposals(root: Path) -> list[Proposal]:
-    """Every ``atlas/*`` branch, newest first, with its status."""
+def list_proposals(root: Path, *, with_status: bool = True) -> list[Proposal]:
+    """Every ``atlas/*`` branch, newest first, with its status.
+
+    Without ``with_status`` only "incomplete" is detected (no per-branch git
+    call): what ``gc`` needs at the start of every run.
+    """
     fmt = _SEP.join(["%(refname)", "%(objectname)", "%(committerdate:iso-strict)", "%(subject)",
                      "%(trailers:only,unfold)"]) + _END
     _, out, _ = git.run(["for-each-ref", "--sort=-committerdate", f"--format={fmt}",
                          "refs/heads/atlas/"], cwd=root)
-    head = git.head_commit(root)
+    head = git.head_commit(root) if with_status else None
     found = []
     for record in out.split(_END):
         record = record.strip("\n")
@@ -86,8 +90,8 @@ def list_proposals(root: Path) -> list[Proposal]:
         prop = Proposal(ref.removeprefix("refs/heads/"), commit, date, subject, _parse_trailers(trailers))
         if "Atlas-Request" not in prop.trailers:
             prop.status = "incomplete"
-        elif head and git.run(["merge-base", "--is-ancestor", commit, head], cwd=root,
-                              check=False)[0] == 0:
+        elif with_status and head and git.run(["merge-base", "--is-ancestor", commit, head], cwd=root,
+                                              check=False)[0] == 0:
             prop.status = "merged"
         elif prop.trailers.get("Atlas-Checks") == "failed":
             prop.status = "checks-failed"
@@ -307,7 +311,7 @@ def collect_garbage(root: Path) -> GcReport:
         report.worktrees.append(path.name)
     if report.worktrees:
         git.run(["worktree", "prune"], cwd=root, env=env, check=False)
-    for prop in list_proposals(root):
+    for prop in list_proposals(root, with_status=False):
         if prop.status == "incomplete" and wtmod.lock_is_stale(locks / f"{prop.id}.lock"):
             rc, _, _ = git.run(["update-ref", "-d", f"refs/heads/{prop.branch}", prop.commit],
                                cwd=root, env=env, check=False)
