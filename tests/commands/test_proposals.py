@@ -165,3 +165,14 @@ def test_accept_next_to_unrelated_staged_work(repo: Path, monkeypatch: pytest.Mo
     assert cli(monkeypatch, repo, "accept", "--squash", data["branch"]) == 0
     assert sorted(git(repo, "diff", "--cached", "--name-only").split()) == ["app.py", "notes.txt"]
     assert (repo / "app.py").read_text().endswith("return b + a\n")
+
+
+def test_a_proposal_merged_by_hand_is_listed_as_merged(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    data = _propose(monkeypatch, repo, capsys, SWAP)
+    git(repo, "merge", "-q", "--ff-only", data["branch"])
+    assert cli(monkeypatch, repo, "proposals", "--json") == 0
+    (prop,) = json.loads(capsys.readouterr().out)
+    assert prop["status"] == "merged"
+    assert cli(monkeypatch, repo, "accept", data["branch"]) == 1
+    assert "already part of the current branch" in capsys.readouterr().err

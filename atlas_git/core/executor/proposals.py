@@ -80,7 +80,12 @@ def list_proposals(root: Path, *, with_status: bool = True) -> list[Proposal]:
                      "%(trailers:only,unfold)"]) + _END
     _, out, _ = git.run(["for-each-ref", "--sort=-committerdate", f"--format={fmt}",
                          "refs/heads/atlas/"], cwd=root)
-    head = git.head_commit(root) if with_status else None
+    merged: set[str] = set()
+    if with_status and git.head_commit(root):
+        # One call for all: which proposal tips HEAD already contains.
+        _, names, _ = git.run(["for-each-ref", "--merged=HEAD", "--format=%(refname)", "refs/heads/atlas/"],
+                              cwd=root)
+        merged = set(names.split())
     found = []
     for record in out.split(_END):
         record = record.strip("\n")
@@ -90,8 +95,7 @@ def list_proposals(root: Path, *, with_status: bool = True) -> list[Proposal]:
         prop = Proposal(ref.removeprefix("refs/heads/"), commit, date, subject, _parse_trailers(trailers))
         if "Atlas-Request" not in prop.trailers:
             prop.status = "incomplete"
-        elif with_status and head and git.run(["merge-base", "--is-ancestor", commit, head], cwd=root,
-                                              check=False)[0] == 0:
+        elif ref in merged:
             prop.status = "merged"
         elif prop.trailers.get("Atlas-Checks") == "failed":
             prop.status = "checks-failed"
