@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,17 @@ def test_initial_commit_and_submodule(tmp_path: Path) -> None:
     head = git(tmp_path, "rev-parse", "HEAD").strip()
     git(tmp_path, "update-index", "--add", "--cacheinfo", f"160000,{head},sub")
     assert review_staged(tmp_path).findings == []
+
+
+def test_real_merge_conflict_added_with_markers(repo: Path) -> None:
+    git(repo, "checkout", "-q", "-b", "other")
+    stage(repo, {"app.py": "def add(a, b):\n    return a + b + 1\n"})
+    git(repo, "commit", "-qm", "other")
+    git(repo, "checkout", "-q", "main")
+    stage(repo, {"app.py": "def add(a, b):\n    return a + b + 2\n"})
+    git(repo, "commit", "-qm", "main")
+    subprocess.run(["git", "merge", "-q", "other"], cwd=repo, capture_output=True)  # conflicts
+    assert review_staged(repo).findings == []  # unmerged entries: nothing staged to review yet
+    git(repo, "add", "app.py")  # the classic mistake: markers staged as resolved
+    result = review_staged(repo)
+    assert rules(result) == [("app.py", 2, "conflict-marker"), ("app.py", 2, "syntax/python")]
