@@ -9,13 +9,14 @@ Data: ``atlas_git/data/router_exemplars.jsonl`` only. The labelled sets in
 
 How the numbers are chosen (nothing is guessed):
 1. every exemplar is embedded with MiniLM (the same backend routing uses);
-2. the L2 strength is picked by 5-fold stratified cross-validation
-   (intent accuracy + tier accuracy of out-of-fold predictions);
+2. the L2 strength and the weight of the bag-of-words block are picked by
+   5-fold stratified cross-validation (intent + tier accuracy of out-of-fold
+   predictions; each fold builds its vocabulary from its training part only);
 3. the intent and tier trust thresholds (the probability above which the
    semantic vote beats a matching pattern rule) are chosen on the same
    out-of-fold predictions: for each candidate threshold the chain's rule
-   (semantic if p >= t, else pattern if a rule fires, else semantic) is scored
-   and the middle of the best-scoring range is kept;
+   (decisive rule, else semantic if p >= t, else pattern if a rule fires,
+   else semantic) is scored and the middle of the best-scoring range is kept;
 4. the pattern rules' precision on the exemplars becomes their reported
    confidence;
 5. the head is refitted on all exemplars and saved with the exemplars' sha256.
@@ -37,7 +38,8 @@ from atlas_git.core.router import head as headmod
 from atlas_git.core.router import patterns, text
 from atlas_git.core.router.decision import INTENTS, TIERS
 
-L2_GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
+L2_GRID = (1e-4, 3e-4)
+BOW_GRID = (0.5, 1.0, 1.5)
 THRESHOLDS = np.round(np.arange(0.0, 1.0001, 0.02), 2)
 FOLDS = 5
 SEED = 7
@@ -54,13 +56,21 @@ def folds(labels: np.ndarray, k: int) -> list[np.ndarray]:
     return [np.flatnonzero(assign == f) for f in range(k)]
 
 
-def oof(x: np.ndarray, y: np.ndarray, n: int, l2: float, parts: list[np.ndarray]) -> np.ndarray:
-    probs = np.zeros((len(y), n))
+def oof(x: np.ndarray, texts: list[str], yi: np.ndarray, yt: np.ndarray, l2: float, scale: float,
+        parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold probabilities for intent and tier."""
+    pi, pt = np.zeros((len(yi), len(INTENTS))), np.zeros((len(yt), len(TIERS)))
     for test in parts:
-        train = np.setdiff1d(np.arange(len(y)), test)
-        w, b = headmod.fit_softmax(x[train], y[train], n, l2=l2)
-        probs[test] = headmod.softmax(x[test] @ w + b)
-    return probs
+        train = np.setdiff1d(np.arange(len(yi)), test)
+        vocab = headmod.build_vocab([texts[i] for i in train])
+        index = {t: i for i, t in enumerate(vocab)}
+        w_train = headmod.bag_of_words([texts[i] for i in train], index, scale)
+        w_test = headmod.bag_of_words([texts[i] for i in test], index, scale)
+        li = headmod.fit_softmax(x[train], w_train, len(vocab), yi[train], len(INTENTS), l2=l2)
+        lt = headmod.fit_softmax(x[train], w_train, len(vocab), yt[train], len(TIERS), l2=l2)
+        pi[test] = headmod.softmax(li.logits(x[test], w_test))
+        pt[test] = headmod.softmax(lt.logits(x[test], w_test))
+    return pi, pt
 
 
 def best_threshold(probs: np.ndarray, y: np.ndarray, pattern: list[int | None],
@@ -75,10 +85,10 @@ def best_threshold(probs: np.ndarray, y: np.ndarray, pattern: list[int | None],
     scores = []
     for t in THRESHOLDS:
         chosen = [pat if (d and pat is not None) else p if (c >= t or pat is None) else pat
-                  for p, c, pat, d in zip(pred, conf, pattern, decisive, strict=False)]
+                  for p, c, pat, d in zip(pred, conf, pattern, decisive, strict=True)]
         scores.append(float(np.mean(np.array(chosen) == y)))
     top = max(scores)
-    best = [t for t, s in zip(THRESHOLDS, scores, strict=False) if s >= top - 1e-9]
+    best = [t for t, s in zip(THRESHOLDS, scores, strict=True) if s >= top - 1e-9]
     return float(best[len(best) // 2]), top
 
 
@@ -93,48 +103,49 @@ def main() -> int:
         print(f"embedding backend unavailable: {backend.reason}")
         return 1
     started = time.perf_counter()
-    cleaned = [text.clean(r["request"]).text for r in rows]
-    x = backend.encode(cleaned).astype(np.float64)
+    texts = [text.clean(r["request"]).text for r in rows]
+    x = backend.encode(texts).astype(np.float64)
     print(f"{len(rows)} exemplars embedded in {time.perf_counter() - started:.1f}s (sha {sha[:12]})")
     yi = np.array([INTENTS.index(r["intent"]) for r in rows])
     yt = np.array([TIERS.index(r["tier"]) for r in rows])
-    pats = [patterns.classify(c) for c in cleaned]
+    pats = [patterns.classify(t) for t in texts]
     pat_i = [INTENTS.index(p.intent) if p.intent else None for p in pats]
     pat_t = [TIERS.index(p.tier) if p.tier else None for p in pats]
     parts = folds(yi * 10 + yt, FOLDS)
 
-    print("\nL2 by 5-fold CV (out-of-fold accuracy, semantic alone):")
+    print("\nhyper-parameters by 5-fold CV (out-of-fold accuracy of the semantic head alone):")
     best = None
-    for l2 in L2_GRID:
-        pi, pt = oof(x, yi, len(INTENTS), l2, parts), oof(x, yt, len(TIERS), l2, parts)
-        ai, at = float(np.mean(pi.argmax(1) == yi)), float(np.mean(pt.argmax(1) == yt))
-        print(f"  l2={l2:<7g} intent {ai:.3f}  tier {at:.3f}")
-        if best is None or ai + at > best[0]:
-            best = (ai + at, l2, pi, pt)
+    for scale in BOW_GRID:
+        for l2 in L2_GRID:
+            pi, pt = oof(x, texts, yi, yt, l2, scale, parts)
+            ai, at = float(np.mean(pi.argmax(1) == yi)), float(np.mean(pt.argmax(1) == yt))
+            print(f"  words x{scale:<4g} l2={l2:<7g} intent {ai:.3f}  tier {at:.3f}")
+            if best is None or ai + at > best[0]:
+                best = (ai + at, l2, scale, pi, pt)
     assert best is not None
-    _, l2, pi, pt = best
+    _, l2, scale, pi, pt = best
     ti, acc_i = best_threshold(pi, yi, pat_i, [p.decisive for p in pats])
     tt, acc_t = best_threshold(pt, yt, pat_t)
-    fired = [(p, y) for p, y in zip(pat_i, yi, strict=False) if p is not None]
+    fired = [(p, y) for p, y in zip(pat_i, yi, strict=True) if p is not None]
     precision = float(np.mean([p == y for p, y in fired])) if fired else 0.5
-    dec = [(p, y) for p, y, r in zip(pat_i, yi, pats, strict=False) if r.decisive]
-    print(f"decisive misleading-keyword rules fire on {len(dec)}, precision "
-          f"{np.mean([p == y for p, y in dec]) if dec else 0:.3f}")
-    fired_t = [(p, y) for p, y in zip(pat_t, yt, strict=False) if p is not None]
-    print(f"\nchosen l2={l2:g}")
+    dec = [(p, y) for p, y, r in zip(pat_i, yi, pats, strict=True) if r.decisive]
+    fired_t = [(p, y) for p, y in zip(pat_t, yt, strict=True) if p is not None]
+    print(f"\nchosen: words x{scale:g}, l2={l2:g}")
     print(f"intent trust threshold {ti:.2f}: chain accuracy {acc_i:.3f} out-of-fold "
           f"(semantic alone {np.mean(pi.argmax(1) == yi):.3f})")
     print(f"tier trust threshold   {tt:.2f}: chain accuracy {acc_t:.3f} out-of-fold "
           f"(semantic alone {np.mean(pt.argmax(1) == yt):.3f})")
     print(f"pattern intent rules fire on {len(fired)}/{len(rows)}, precision {precision:.3f}; "
-          f"tier rules fire on {len(fired_t)}, precision "
-          f"{np.mean([p == y for p, y in fired_t]) if fired_t else 0:.3f}")
-    head = headmod.fit_head(x, rows, l2=l2, intent_threshold=ti, tier_threshold=tt,
-                            pattern_precision=round(precision, 3), sha=sha)
+          f"decisive rules fire on {len(dec)}, precision "
+          f"{np.mean([p == y for p, y in dec]) if dec else 0:.3f}; tier rules fire on "
+          f"{len(fired_t)}, precision {np.mean([p == y for p, y in fired_t]) if fired_t else 0:.3f}")
+    head = headmod.fit_head(x, texts, rows, l2=l2, bow_scale=scale, intent_threshold=ti,
+                            tier_threshold=tt, pattern_precision=round(precision, 3), sha=sha)
     if args.check:
         return 0
     headmod.SHIPPED_HEAD.write_bytes(head.to_bytes())
-    print(f"wrote {headmod.SHIPPED_HEAD} ({headmod.SHIPPED_HEAD.stat().st_size} bytes)")
+    print(f"wrote {headmod.SHIPPED_HEAD} ({headmod.SHIPPED_HEAD.stat().st_size} bytes, "
+          f"{len(head.vocab)} words)")
     return 0
 
 

@@ -16,7 +16,8 @@ def test_shipped_head_matches_shipped_exemplars() -> None:
     head = headmod.Head.load(headmod.SHIPPED_HEAD)
     assert head.exemplars_sha256 == headmod.file_sha256(headmod.EXEMPLARS), \
         "exemplars changed: run python benchmarks/fit_router.py"
-    assert head.w_intent.shape == (384, len(INTENTS)) and head.w_tier.shape == (384, len(TIERS))
+    assert head.intent.w.shape == (384, len(INTENTS)) and head.tier.w.shape == (384, len(TIERS))
+    assert head.intent.ws.shape == (len(head.vocab), len(INTENTS)) and head.bow_scale > 0
     assert 0.0 <= head.intent_threshold <= 1.0 and 0.0 <= head.tier_threshold <= 1.0
     rows = headmod.load_exemplars()
     assert len(rows) >= 300

@@ -1,4 +1,4 @@
-"""Semantic classifier: MiniLM embedding of the request -> fitted softmax head.
+"""Semantic classifier: MiniLM embedding (+ words) of the request -> fitted head.
 
 The head (``head.py``) is fitted on our own labelled exemplars; its trust
 thresholds come from cross-validation (``benchmarks/fit_router.py``). When
@@ -34,9 +34,11 @@ def _refit(sha: str, shipped: headmod.Head | None) -> headmod.Head:
 
     backend = get_backend()
     rows = headmod.load_exemplars()
-    x = backend.encode([text.clean(r["request"]).text for r in rows]).astype(np.float64)
+    texts = [text.clean(r["request"]).text for r in rows]
+    x = backend.encode(texts).astype(np.float64)
     head = headmod.fit_head(
-        x, rows, l2=shipped.l2 if shipped else 3e-4,
+        x, texts, rows, l2=shipped.l2 if shipped else 3e-4,
+        bow_scale=shipped.bow_scale if shipped else 1.0,
         intent_threshold=shipped.intent_threshold if shipped else 0.7,
         tier_threshold=shipped.tier_threshold if shipped else 0.7,
         pattern_precision=shipped.pattern_precision if shipped else _DEFAULT_PATTERN_PRECISION,
@@ -87,7 +89,7 @@ def vote(request: str) -> tuple[Vote, float, float]:
         _HEAD_ERROR = f"unavailable: router head: {type(exc).__name__}: {exc}"[:200]
         return Vote("semantic", note=_HEAD_ERROR), 1.0, 1.0
     x = backend.encode([request])
-    p_intent, p_tier = head.predict(x)
+    p_intent, p_tier = head.predict(x, [request])
     i, t = int(p_intent[0].argmax()), int(p_tier[0].argmax())
     vote = Vote("semantic", INTENTS[i], TIERS[t], float(p_intent[0, i]), float(p_tier[0, t]))
     return vote, head.intent_threshold, head.tier_threshold
