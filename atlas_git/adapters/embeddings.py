@@ -7,8 +7,9 @@ what matters here (``git atlas route`` runs per request), so:
 * the model's sha256 is verified once and the verified fact is cached by the
   file's size and mtime, not rehashed every run;
 * the graph is optimised once (ORT_ENABLE_EXTENDED) and saved into the user
-  cache dir, keyed by onnxruntime version and model sha; later runs load that
-  file with optimisation disabled (~0.14 s instead of ~0.3 s);
+  cache dir, keyed by onnxruntime version and model sha, with its weights as
+  external data; later runs load it with optimisation disabled and the
+  weights mapped (~0.06 s instead of ~0.3 s);
 * one intra-op thread: a single short query gains nothing from more.
 
 When onnxruntime, tokenizers or the model are missing, :func:`get_backend`
@@ -21,6 +22,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -136,47 +138,57 @@ class EmbeddingBackend:
         tokenizer.no_padding()
         tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._tokenizer = tokenizer
-        self._session = self._open_session(ort, model, cache / f"minilm-ort{ort.__version__}-{sha[:16]}.onnx")
+        self._session = self._open_session(ort, model, cache / f"minilm-ort{ort.__version__}-{sha[:16]}")
 
     def _open_session(self, ort: Any, model: Path, optimized: Path) -> Any:
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        if optimized.is_file():
-            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        """Load the cached optimised graph, building the cache on first use.
+
+        The cache is a directory holding the graph (``model.onnx``) and its
+        weights as external data (``model.data``), which onnxruntime maps
+        instead of parsing ~90 MB of protobuf: ~3x faster to load.
+        """
+        graph = optimized / "model.onnx"
+        if graph.is_file():
+            opts = self._options(ort, ort.GraphOptimizationLevel.ORT_DISABLE_ALL)
             try:
-                session = ort.InferenceSession(str(optimized), opts, providers=["CPUExecutionProvider"])
-                self.optimized_path = optimized
+                session = ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
+                self.optimized_path = graph
                 return session
             except Exception:
-                # A truncated or stale cache file: rebuild it below.
-                with contextlib.suppress(OSError):
-                    optimized.unlink()
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+                # A truncated or stale cache: rebuild it below.
+                shutil.rmtree(optimized, ignore_errors=True)
+        opts = self._options(ort, ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED)
         tmp: Path | None = None
         try:
             optimized.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(dir=optimized.parent, prefix=".minilm.", suffix=".onnx")
-            os.close(fd)
-            tmp = Path(name)
-            opts.optimized_model_filepath = str(tmp)
+            tmp = Path(tempfile.mkdtemp(dir=optimized.parent, prefix=".minilm-"))
+            opts.optimized_model_filepath = str(tmp / "model.onnx")
+            opts.add_session_config_entry(
+                "session.optimized_model_external_initializers_file_name", "model.data")
+            opts.add_session_config_entry(
+                "session.optimized_model_external_initializers_min_size_in_bytes", "1024")
         except OSError:
             tmp = None  # no writable cache: just run with in-memory optimisation
         session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
         if tmp is not None:
             try:
-                if tmp.stat().st_size > 0:
-                    os.replace(tmp, optimized)
-                    self.optimized_path = optimized
-                else:
-                    tmp.unlink()
+                if (tmp / "model.onnx").is_file() and (tmp / "model.data").is_file():
+                    os.rename(tmp, optimized)  # atomic: readers see all of it or nothing
+                    self.optimized_path = graph
             except OSError:
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
+                pass  # another process won the race, or the cache is read-only
+            finally:
+                if tmp.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
         return session
+
+    @staticmethod
+    def _options(ort: Any, level: Any) -> Any:
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = level
+        return opts
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Embed ``texts``: shape (len(texts), 384), rows L2-normalised."""
