@@ -113,7 +113,7 @@ def leftovers(repo: Path, env: dict[str, str]) -> list[str]:
         found.append(f"{len(wts) - 1} worktree(s)")
     for sub in ("worktrees", "locks"):
         d = repo / ".atlas" / sub
-        if d.is_dir() and any(d.iterdir()):
+        if d.is_dir() and any(p.name != "worktrees.mutex" for p in d.iterdir()):
             found.append(f".atlas/{sub} not empty")
     proc = subprocess.run([sys.executable, "-m", "atlas_git", "proposals", "--json"], cwd=repo, env=env,
                           capture_output=True, text=True, timeout=60)

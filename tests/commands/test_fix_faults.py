@@ -43,5 +43,5 @@ def test_sigterm_cleans_up_on_the_way_out(repo: Path) -> None:
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert worktrees(repo) == [str(repo)] and not any(wtdir.iterdir())
-    assert not list((repo / ".atlas" / "locks").iterdir())
+    assert [p.name for p in (repo / ".atlas" / "locks").iterdir()] in ([], ["worktrees.mutex"])
     assert atlas_branches(repo) == [] and snapshot(repo) == before

@@ -106,7 +106,7 @@ def test_gc_cleans_leftovers_of_a_killed_run(repo: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "atlas_git", "apply", str(patch)], cwd=repo, env=env,
                           capture_output=True, timeout=60)
     assert proc.returncode == -9
-    assert len(worktrees(repo)) == 2 and list((repo / ".atlas" / "locks").iterdir())
+    assert len(worktrees(repo)) == 2 and list((repo / ".atlas" / "locks").glob("*.lock"))
     assert snapshot(repo) == before and atlas_branches(repo) == []
     # A half-made branch (no atlas commit) from some older interrupted run.
     git(repo, "branch", "atlas/deadbeef-half", "HEAD")

@@ -87,7 +87,7 @@ def test_concurrent_runs_do_not_collide(repo: Path) -> None:
     before = snapshot(repo)
     results: list[dict] = []
     patches = []
-    for i in range(4):
+    for i in range(6):
         patch = repo.parent / f"p{i}.txt"
         patch.write_text(search_replace(f"new{i}.py", "", f"VALUE = {i}\n"))
         patches.append(patch)
@@ -103,5 +103,5 @@ def test_concurrent_runs_do_not_collide(repo: Path) -> None:
     for t in threads:
         t.join()
     assert all("branch" in r for r in results), results
-    assert len({r["branch"] for r in results}) == 4 and len(atlas_branches(repo)) == 4
+    assert len({r["branch"] for r in results}) == 6 and len(atlas_branches(repo)) == 6
     assert snapshot(repo) == before and worktrees(repo) == [str(repo)]

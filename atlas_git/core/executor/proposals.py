@@ -283,7 +283,9 @@ def collect_garbage(root: Path) -> GcReport:
 
     report = GcReport()
     env = git.clean_env()
-    git.run(["worktree", "prune"], cwd=root, env=env, check=False)
+    with wtmod.worktree_mutex(root):
+        git.run(["worktree", "prune"], cwd=root, env=env, check=False)
+        _, listing, _ = git.run(["worktree", "list", "--porcelain"], cwd=root, env=env, check=False)
     base = atlas_dir(root)
     locks = base / "locks"
     wtdir = base / "worktrees"
@@ -296,8 +298,7 @@ def collect_garbage(root: Path) -> GcReport:
                     report.locks.append(lock.name)
     # Registered scratch worktrees, including ones whose directory is gone or
     # that `git worktree add` left locked ("initializing") when it was killed.
-    registered = [Path(line[len("worktree "):]) for line in
-                  git.run(["worktree", "list", "--porcelain"], cwd=root, env=env)[1].splitlines()
+    registered = [Path(line[len("worktree "):]) for line in listing.splitlines()
                   if line.startswith("worktree ")]
     ours = {p for p in registered if p.parent == wtdir or p.parent.resolve() == wtdir.resolve()}
     if wtdir.is_dir():
@@ -308,13 +309,10 @@ def collect_garbage(root: Path) -> GcReport:
         # is held belongs to a live run.
         if not wtmod.lock_is_stale(locks / f"{path.name}.lock"):
             continue
-        git.run(["worktree", "unlock", str(path)], cwd=root, env=env, check=False)
         wtmod.remove_worktree(root, path)
         if path.exists():
             shutil.rmtree(path, ignore_errors=True)
         report.worktrees.append(path.name)
-    if report.worktrees:
-        git.run(["worktree", "prune"], cwd=root, env=env, check=False)
     for prop in list_proposals(root, with_status=False):
         if prop.status == "incomplete" and wtmod.lock_is_stale(locks / f"{prop.id}.lock"):
             rc, _, _ = git.run(["update-ref", "-d", f"refs/heads/{prop.branch}", prop.commit],

@@ -293,6 +293,22 @@ def worktrees_dir(root: Path) -> Path:
 
 
 @contextlib.contextmanager
+def worktree_mutex(root: Path) -> Iterator[None]:
+    """Serialise ``git worktree add/remove/prune/list`` among atlas processes.
+
+    These commands read every worktree's admin directory and fail ("failed to
+    read .git/worktrees/<id>/commondir") on one another process is still
+    creating. Held for milliseconds; not a run lock (``gc`` ignores it).
+    """
+    fd = os.open(locks_dir(root) / "worktrees.mutex", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the flock
+
+
+@contextlib.contextmanager
 def scratch_worktree(root: Path, run_id: str, base: str) -> Iterator[Scratch]:
     """Create the scratch worktree, yield it, and always remove it afterwards."""
     refuse_recursion()
@@ -300,8 +316,9 @@ def scratch_worktree(root: Path, run_id: str, base: str) -> Iterator[Scratch]:
     env = git.clean_env()
     # Hooks off for the checkout only (a post-checkout hook has no business in a
     # scratch tree); the commit later runs the repo's hooks normally.
-    git.run(["-c", "core.hooksPath=/dev/null", "worktree", "add", "-q", "--detach", str(path), base],
-            cwd=root, env=env)
+    with worktree_mutex(root):
+        git.run(["-c", "core.hooksPath=/dev/null", "worktree", "add", "-q", "--detach", str(path), base],
+                cwd=root, env=env)
     scratch = Scratch(root, run_id, base, path, env)
     try:
         fault_point("worktree-added")
@@ -311,13 +328,15 @@ def scratch_worktree(root: Path, run_id: str, base: str) -> Iterator[Scratch]:
 
 
 def remove_worktree(root: Path, path: Path) -> None:
-    """Remove a scratch worktree and its admin data; tolerate half-made ones."""
+    """Remove a scratch worktree and its admin data; tolerate half-made and locked ones."""
     env = git.clean_env()
-    rc, _, _ = git.run(["worktree", "remove", "--force", "--force", str(path)], cwd=root, env=env,
-                       check=False)
-    if rc != 0 and path.exists():
-        shutil.rmtree(path, ignore_errors=True)
-    git.run(["worktree", "prune"], cwd=root, env=env, check=False)
+    with worktree_mutex(root):
+        git.run(["worktree", "unlock", str(path)], cwd=root, env=env, check=False)
+        rc, _, _ = git.run(["worktree", "remove", "--force", "--force", str(path)], cwd=root, env=env,
+                           check=False)
+        if rc != 0 and path.exists():
+            shutil.rmtree(path, ignore_errors=True)
+        git.run(["worktree", "prune"], cwd=root, env=env, check=False)
 
 
 def commit_message(request: str, trailers: Mapping[str, str]) -> str:
