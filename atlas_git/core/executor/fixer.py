@@ -17,10 +17,7 @@ from atlas_git.adapters import git
 from atlas_git.config import Config
 from atlas_git.core.executor import worktree as wtmod
 from atlas_git.core.executor.context import Context, build_context, estimate_tokens
-from atlas_git.core.executor.pipeline import (
-    Outcome,
-    require_llm,
-)
+from atlas_git.core.executor.pipeline import Outcome, require_llm
 from atlas_git.core.executor.progress import waiting
 from atlas_git.core.executor.prompts import build_messages
 from atlas_git.core.executor.sandbox import interpreter_for, run_sandboxed
@@ -165,7 +162,9 @@ def run_fix(root: Path, opts: FixOptions, config: Config) -> Outcome:
         from atlas_git.core.executor.formatters import run_format
 
         return run_format(root, base, opts, config)  # type: ignore[no-any-return]
-    decision = decide(root, opts, config)
+    changed_lines = sum(1 for line in staged_diff.splitlines()
+                        if line[:1] in "+-" and not line.startswith(("+++", "---")))
+    decision = decide(root, opts, config, staged_lines=changed_lines)
     intent = decision.intent
     if intent == "format" and decision.method not in ("ai", "pattern", "forced") \
             and decision.confidence < FORMAT_ROUTE_CONFIDENCE:
