@@ -163,7 +163,7 @@ def run_fix(root: Path, opts: FixOptions, config: Config) -> Outcome:
 
         return run_format(root, base, opts, config)  # type: ignore[no-any-return]
     changed_lines = sum(1 for line in staged_diff.splitlines()
-                        if line[:1] in "+-" and not line.startswith(("+++", "---")))
+                        if line[:1] in ("+", "-") and not line.startswith(("+++", "---")))
     decision = decide(root, opts, config, staged_lines=changed_lines)
     intent = decision.intent
     if intent == "format" and decision.method not in ("ai", "pattern", "forced") \
