@@ -364,3 +364,16 @@ def test_a_hook_rejection_is_fed_back_like_a_failed_check(repo: Path, fake_llm: 
     rc, data = _edit(monkeypatch, repo, capsys, "--max-attempts", "2")
     assert rc == 1 and data["status"] == "failed" and data["branch"] is None
     assert len(atlas_branches(repo)) == 1
+
+
+def test_an_edit_already_present_ends_without_retries(repo: Path, fake_llm: FakeLLM,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "app.py").write_text('def add(a, b):\n    """Add."""\n    return a + b\n')
+    git(repo, "commit", "-qam", "docstring")
+    same = ('--- a/app.py\n+++ b/app.py\n@@ -1,2 +1,3 @@\n def add(a, b):\n+    """Add."""\n'
+            "     return a + b\n")
+    fake_llm.push(Reply(same), Reply(same))
+    rc, data = _edit(monkeypatch, repo, capsys)
+    assert rc == 0 and data["status"] == "unchanged" and data["branch"] is None, data
+    assert len(fake_llm.chat_requests()) == 1 and atlas_branches(repo) == []

@@ -43,6 +43,7 @@ class Attempt:
     problems: str = ""
     report: CheckReport | None = None  # set when the edit applied and the checks ran
     changed: list[str] | None = None
+    already_present: bool = False  # every hunk is already in the base: nothing to do
 
 
 def _evidence(opts: FixOptions, ctx: Context, scratch: wtmod.Scratch, config: Config) -> str:
@@ -69,7 +70,9 @@ def try_reply(root: Path, base: str, scratch: wtmod.Scratch, config: Config, con
     if prepared.status != "applied":
         return Attempt(problems="\n".join(prepared.errors) or f"the edit was {prepared.status}")
     if not prepared.files:
-        return Attempt(problems="the edit changes nothing: every hunk is already present")
+        # The model asked for what the code already does: done, not a failure worth a retry.
+        return Attempt(already_present=prepared.already_applied > 0,
+                       problems="" if prepared.already_applied else "the edit changes nothing")
     scratch.reset()
     scratch.write_files(prepared.files)
     wtmod.fault_point("files-written")
@@ -137,6 +140,10 @@ def edit_loop(root: Path, opts: FixOptions, config: Config, decision: Any, ctx: 
                 outcome.checks, outcome.files = last.report, last.changed or []
                 record(root, config, run_id, "test", last.report.ok, model=served, tier=tier,
                        intent=intent, detail=None if last.report.ok else last.report.feedback(400))
+            if last.already_present:
+                outcome.status = "unchanged"
+                outcome.errors.append("the requested change is already present at the base")
+                break
             if not last.problems:
                 try:
                     outcome.commit = commit_proposal(scratch, request=opts.request,
@@ -161,7 +168,7 @@ def edit_loop(root: Path, opts: FixOptions, config: Config, decision: Any, ctx: 
                     failures_at_tier = 0
                     outcome.extra.setdefault("escalations", []).append(tier)
         outcome.extra.update({"intent": intent, "tier": tier, "model": served})
-        if outcome.status != "proposed":
+        if outcome.status == "failed":
             _keep_failed_attempt(scratch, opts, outcome, last, trailers("failed"), name)
         elif opts.run_generated:
             from atlas_git.core.executor.fixer import run_generated
