@@ -377,3 +377,12 @@ def test_an_edit_already_present_ends_without_retries(repo: Path, fake_llm: Fake
     rc, data = _edit(monkeypatch, repo, capsys)
     assert rc == 0 and data["status"] == "unchanged" and data["branch"] is None, data
     assert len(fake_llm.chat_requests()) == 1 and atlas_branches(repo) == []
+
+
+def test_whole_file_reply(repo: Path, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    fake_llm.push(Reply("Here is the new file:\n\napp.py\n```python\ndef add(a, b):\n"
+                        "    return sum((a, b))\n```\n"))
+    rc, data = _edit(monkeypatch, repo, capsys)
+    assert rc == 0, data
+    assert git(repo, "show", f"{data['branch']}:app.py") == "def add(a, b):\n    return sum((a, b))\n"
