@@ -65,12 +65,18 @@ def test_ambiguous_hunk_is_refused_naming_the_lines() -> None:
                           "include more surrounding lines to pick one"]
 
 
-def test_hunk_order_settles_ambiguity_when_only_one_assignment_fits() -> None:
-    twice = "a\nx\nb\nx\nc\n"
-    text = diff("o.txt", "@@ @@\n x\n-b\n+B\n@@ @@\n x\n-c\n+C\n@@ @@\n-x\n+X\n c\n")
-    # Hunk 3 ("x" before "c") is unique only once hunks 1-2 are placed in order.
-    res = run(text.replace("@@ @@\n-x\n+X\n c\n", ""), {"o.txt": twice})
-    assert res.status == "applied" and res.files["o.txt"] == "a\nx\nB\nx\nC\n"
+def test_hunk_order_settles_ambiguity_only_when_line_numbers_ascend() -> None:
+    twice = "x\ny\nx\ny\n"
+    # Both hunks match both places; only "first hunk first" fits. The numbers are
+    # wrong, but they ascend, so the order is the model's file order.
+    numbered = diff("o.txt", "@@ -10,2 +10,2 @@\n x\n-y\n+Y1\n@@ -20,2 +20,2 @@\n x\n-y\n+Y2\n")
+    res = run(numbered, {"o.txt": twice})
+    assert res.status == "applied", res.errors
+    assert res.files["o.txt"] == "x\nY1\nx\nY2\n"
+    # Without numbers the order may be "logical" rather than file order: refused.
+    bare = numbered.replace("@@ -10,2 +10,2 @@", "@@ ... @@").replace("@@ -20,2 +20,2 @@", "@@ ... @@")
+    res = run(bare, {"o.txt": twice})
+    assert res.status == "refused" and len(res.errors) == 2 and "ambiguous" in res.errors[0]
 
 
 def test_proven_line_numbers_break_a_tie_but_unproven_ones_do_not() -> None:
@@ -257,3 +263,25 @@ def test_proven_function_headings_break_a_tie() -> None:
     # A heading the file contradicts proves nothing: the tie stays refused.
     res = run(text.replace("@@ def f():", "@@ def zzz():"), {"m.py": code})
     assert res.status == "partial" and "ambiguous" in res.errors[0]
+
+
+def test_identical_hunks_for_identical_places_are_applied_without_order() -> None:
+    code = "class A(object):\n    pass\n\n\nclass A(object):\n    pass\n"
+    text = diff("t.py", "@@ ... @@\n-class A(object):\n+class A:\n     pass\n"
+                        "@@ ... @@\n-class A(object):\n+class A:\n     pass\n")
+    res = run(text, {"t.py": code})
+    assert res.status == "applied" and res.hunks_applied == 2, res.errors
+    assert res.files["t.py"] == code.replace("A(object)", "A")
+    # One such hunk for two places is still ambiguous.
+    single = run(text[: text.index("@@ ... @@", 30)], {"t.py": code})
+    assert single.status == "refused" and "ambiguous" in single.errors[0]
+
+
+def test_a_candidate_on_top_of_another_hunk_is_excluded() -> None:
+    code = "a\nb\nc\nb\nd\n"
+    # Hunk 2 ("b" alone) matches lines 2 and 4, but line 2 lies inside hunk 1's
+    # only place, and hunks of one diff never overlap (in any listed order).
+    text = diff("x.txt", "@@ ... @@\n-b\n+B2\n@@ ... @@\n a\n-b\n+B1\n c\n")
+    res = run(text, {"x.txt": code})
+    assert res.status == "applied", res.errors
+    assert res.files["x.txt"] == "a\nB1\nc\nB2\nd\n"

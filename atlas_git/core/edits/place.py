@@ -73,8 +73,9 @@ def _place_round(
             if picked is not None:
                 candidates[k] = [picked]
 
-    lines = [h.header_line for k, h in enumerate(hunks) if k in candidates and h.header_line is not None]
-    ordered = trust_order and lines == sorted(lines)
+    _exclude_overlaps(candidates)
+    _pair_identical(candidates, hunks)
+    ordered = trust_order and _order_holds(candidates, hunks)
     chosen, ambiguous = _resolve(candidates, ordered)
     for k, options in ambiguous.items():
         shown = ", ".join(str(p.start + 1) for p in options[:_MAX_SHOWN])
@@ -212,6 +213,54 @@ def _applied_at(index: FileIndex, p: Placement) -> bool:
         if start >= 0 and start in find(index, p.after, p.level if p.level != "append" else "exact"):
             return True
     return False
+
+
+def _order_holds(candidates: dict[int, list[Placement]], hunks: Sequence[Hunk]) -> bool:
+    """Whether the hunks' order in the diff can be trusted as their order in the file.
+
+    Models sometimes list hunks in "logical" order (the function first, its
+    import after), and then the order would place an ambiguous hunk wrongly.
+    It is trusted only when every hunk carries a line number and the numbers
+    (right or not) ascend, and the uniquely placed hunks agree.
+    """
+    placed = [c[0].start for _, c in sorted(candidates.items()) if len(c) == 1]
+    numbers = [h.header_line for k, h in enumerate(hunks) if k in candidates]
+    known = [n for n in numbers if n is not None]
+    return placed == sorted(placed) and len(known) == len(numbers) and known == sorted(known)
+
+
+def _exclude_overlaps(candidates: dict[int, list[Placement]]) -> None:
+    """Drop candidates that overlap a uniquely placed hunk, until nothing changes.
+
+    Hunks of one diff never overlap, whatever order they are listed in, so a
+    candidate on top of another hunk's only possible place is not this hunk's.
+    """
+    changed = True
+    while changed:
+        changed = False
+        fixed = [(k, c[0]) for k, c in candidates.items() if len(c) == 1]
+        for k, options in candidates.items():
+            if len(options) < 2:
+                continue
+            free = [p for p in options
+                    if not any(j != k and p.start < q.end and q.start < p.end for j, q in fixed)]
+            if free and len(free) < len(options):
+                candidates[k] = free
+                changed = True
+
+
+def _pair_identical(candidates: dict[int, list[Placement]], hunks: Sequence[Hunk]) -> None:
+    """m identical hunks matching the same m places: every assignment gives the same file."""
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for k, options in candidates.items():
+        if len(options) > 1:
+            key = (tuple(hunks[k].before), tuple(hunks[k].after), tuple(p.start for p in options))
+            groups.setdefault(key, []).append(k)
+    for members in groups.values():
+        options = candidates[members[0]]
+        if len(members) == len(options) and all(candidates[k] == options for k in members):
+            for k, place in zip(sorted(members), sorted(options, key=lambda p: p.start), strict=True):
+                candidates[k] = [place]
 
 
 def _resolve(
