@@ -191,3 +191,9 @@ def test_mostly_crlf_paste_without_a_final_newline_is_treated_as_lf() -> None:
     text = GIT_DIFF.replace("\n", "\r\n").rstrip("\r\n")
     hunk = only(parse_edits(text)).hunks[0]
     assert hunk.after[:2] == ["def add(a, b):", "    return b + a"]
+
+
+def test_git_quoted_paths_with_octal_utf8() -> None:
+    text = ('diff --git "a/caf\\303\\251.txt" "b/caf\\303\\251.txt"\n'
+            '--- "a/caf\\303\\251.txt"\n+++ "b/caf\\303\\251.txt"\n@@ -1 +1 @@\n-x\n+y\n')
+    assert only(parse_edits(text)).path == "café.txt"

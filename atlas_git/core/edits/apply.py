@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from atlas_git.core.edits.evidence import gather
-from atlas_git.core.edits.model import ApplyResult, FileEdit
+from atlas_git.core.edits.model import ApplyResult, ApplyStatus, FileEdit
 from atlas_git.core.edits.place import HunkOutcome, place_hunks
 from atlas_git.core.edits.text import TextFile
 
@@ -119,6 +119,7 @@ def apply_edits(edits: list[FileEdit], read_file: ReadFile) -> ApplyResult:
             files.set(edit.path, new_text)
 
     changed = files.changed()
+    status: ApplyStatus
     if failed == 0:
         status = "applied"
     elif applied == 0:
@@ -126,7 +127,7 @@ def apply_edits(edits: list[FileEdit], read_file: ReadFile) -> ApplyResult:
         changed = {}
     else:
         status = "partial"
-    return ApplyResult(changed, applied, failed, already, errors, status)  # type: ignore[arg-type]
+    return ApplyResult(changed, applied, failed, already, errors, status)
 
 
 def _lines(text: str) -> int:

@@ -32,8 +32,11 @@ def starts_diff(lines: list[str], i: int) -> bool:
 def _unquote(path: str) -> str:
     """Undo git's C-style quoting of unusual paths."""
     if len(path) >= 2 and path[0] == path[-1] == '"':
-        body = path[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape")
-        return body.encode("latin-1", "replace").decode("utf-8", "replace")
+        inner = path[1:-1]
+        if not inner.isascii():
+            return inner  # a model's quotes around a plain path
+        # Octal escapes are UTF-8 bytes: decode escapes to bytes, then the bytes.
+        return inner.encode("ascii").decode("unicode_escape").encode("latin-1").decode("utf-8", "replace")
     return path
 
 
