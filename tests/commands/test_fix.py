@@ -182,7 +182,9 @@ def test_explain_prints_and_makes_no_branch(repo: Path, fake_llm: FakeLLM, monke
 
 def test_dry_run_spends_nothing(repo: Path, fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch,
                                 capsys: pytest.CaptureFixture[str]) -> None:
-    rc, data = _run(monkeypatch, repo, capsys, "fix", "handle None in add", "app.py", "--dry-run")
+    # Forced route: a routed dry run would load the semantic router (slow on a cold cache).
+    rc, data = _run(monkeypatch, repo, capsys, "edit", "handle None in add", "app.py", "--tier", "gold",
+                    "--dry-run")
     assert rc == 0 and data["status"] == "dry-run"
     assert data["files"] == ["app.py"] and data["decision"]["model"]
     assert data["estimated_cost"] is not None
