@@ -199,17 +199,17 @@ class EmbeddingBackend:
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         for i, text in enumerate(texts):
             enc = self._tokenizer.encode(text or " ")
-            ids = np.asarray([enc.ids], dtype=np.int64)
-            mask = np.asarray([enc.attention_mask], dtype=np.int64)
-            types = np.asarray([enc.type_ids], dtype=np.int64)
+            ids = np.array([enc.ids], dtype=np.int64)
+            mask = np.array([enc.attention_mask], dtype=np.int64)
             hidden = self._session.run(
                 ["last_hidden_state"],
-                {"input_ids": ids, "attention_mask": mask, "token_type_ids": types},
-            )[0]
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-            norm = float(np.linalg.norm(pooled[0]))
-            out[i] = pooled[0] / max(norm, 1e-12)
+                {"input_ids": ids, "attention_mask": mask,
+                 "token_type_ids": np.zeros_like(ids)},
+            )[0][0]
+            # Mean pooling over the attended tokens (all of them: no padding).
+            weights = mask[0].astype(np.float32)
+            pooled = (weights @ hidden) / max(float(weights.sum()), 1e-9)
+            out[i] = pooled / max(float(np.sqrt(pooled @ pooled)), 1e-12)
         return out
 
 

@@ -174,8 +174,22 @@ class Head:
 
     def predict(self, x: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Class probabilities (intent, tier) for embeddings ``x`` of ``texts``."""
+        if len(texts) == 1:
+            return self._predict_one(x, texts[0])
         words = self.words(texts)
         return softmax(self.intent.logits(x, words)), softmax(self.tier.logits(x, words))
+
+    def _predict_one(self, x: np.ndarray, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The routing hot path: one request, no sparse bookkeeping."""
+        present = list({self._index[t] for t in tokens(text) if t in self._index})
+        weight = self.bow_scale / len(present) ** 0.5 if present else 0.0
+        out = []
+        for layer in (self.intent, self.tier):
+            z = x @ layer.w + layer.b
+            if present:
+                z = z + weight * layer.ws[present].sum(axis=0)
+            out.append(softmax(z))
+        return out[0], out[1]
 
     def to_bytes(self) -> bytes:
         import numpy as np
