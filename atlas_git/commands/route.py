@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -19,6 +20,12 @@ def _staged_lines(repo: Path | None, request: str) -> int:
     """Added + deleted lines in the index, only when the request may be about it."""
     if repo is None or not _MAYBE_STAGED.search(request[:2000]):
         return 0
+    return _staged_total(repo)
+
+
+@functools.lru_cache(maxsize=4)
+def _staged_total(repo: Path) -> int:
+    """Read once per process: a --batch of reviews must not run git per line."""
     from atlas_git.adapters import git
 
     try:
@@ -145,10 +152,10 @@ def _open_batch(path: str) -> BinaryIO:
 def _run_batch(path: str, *, offline: bool, explain: bool, files: Sequence[str], tier: str | None,
                model: str | None, intent: str | None) -> int:
     """One JSON object per non-blank input line, with ``request`` added."""
-    config, repo = _load(offline)
+    stream = _open_batch(path)  # a bad path fails before any model loading starts
     failed = 0
-    stream = _open_batch(path)
     try:
+        config, repo = _load(offline)
         for raw in stream:
             line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
             if not line.strip():
