@@ -90,7 +90,9 @@ def explain_lines(decision: Any) -> list[str]:
 
 
 def _human(decision: Any, explain: bool) -> None:
-    cost = "unknown" if decision.estimated_cost is None else f"~${decision.estimated_cost:.4f}"
+    cost = ("unknown" if decision.estimated_cost is None
+            else f"~${decision.estimated_cost:.6f}" if decision.estimated_cost < 0.01
+            else f"~${decision.estimated_cost:.4f}")
     ui.out(f"intent      {ui.style(decision.intent, 'bold')}")
     ui.out(f"tier        {decision.tier}")
     ui.out(f"model       {decision.model}")

@@ -102,13 +102,17 @@ def classify(clean: text.CleanRequest, *, config: Config, repo: Path | None, off
         intent, confidence, method = default_intent, 0.3, "default"
     # Tier, by the same rule with its own threshold.
     if sem.tier and (sem.tier_score or 0.0) >= tier_threshold:
-        tier = sem.tier
+        tier, tier_from = sem.tier, sem
     elif pat.tier:
-        tier = pat.tier
+        tier, tier_from = pat.tier, pat
     elif sem.tier:
-        tier = sem.tier
+        tier, tier_from = sem.tier, sem
     else:
-        tier = default_tier
+        tier, tier_from = default_tier, None
+    if tier_from is not None:
+        why = (f"tier score {tier_from.tier_score:.2f}" if tier_from is sem
+               else "tier rule matched")
+        tier_from.note = "; ".join(n for n in (tier_from.note, f"tier from here ({why})") if n)
     if method == "semantic":
         sem.accepted = True
     elif method == "pattern":
