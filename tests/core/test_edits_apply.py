@@ -285,3 +285,27 @@ def test_a_candidate_on_top_of_another_hunk_is_excluded() -> None:
     res = run(text, {"x.txt": code})
     assert res.status == "applied", res.errors
     assert res.files["x.txt"] == "a\nB1\nc\nB2\nd\n"
+
+
+BLANKS = "def f():\n    a = 1\n\n    b = 2\n    return a + b\n\n\ndef g():\n    pass\n"
+
+
+def test_blank_line_missing_from_the_context_is_tolerated() -> None:
+    text = diff("m.py", "@@ @@\n def f():\n     a = 1\n     b = 2\n-    return a + b\n+    return a * b\n")
+    res = run(text, {"m.py": BLANKS})
+    assert res.status == "applied", res.errors
+    assert res.files["m.py"] == BLANKS.replace("a + b", "a * b")
+
+
+def test_replacement_next_to_a_blank_line_the_hunk_omits_stays_in_place() -> None:
+    text = diff("m.py", "@@ @@\n def f():\n-    a = 1\n+    a = 10\n     b = 2\n")
+    res = run(text, {"m.py": BLANKS})
+    assert res.status == "applied", res.errors
+    assert res.files["m.py"] == BLANKS.replace("a = 1\n", "a = 10\n")
+
+
+def test_insertion_beside_a_blank_line_the_hunk_omits_is_refused() -> None:
+    # "c = 3" could go before or after the blank line: a guess, so refused.
+    text = diff("m.py", "@@ @@\n     a = 1\n+    c = 3\n     b = 2\n")
+    res = run(text, {"m.py": BLANKS})
+    assert res.status == "refused" and "was not found" in res.errors[0]

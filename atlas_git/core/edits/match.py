@@ -10,6 +10,7 @@ matches; choosing among several is the caller's job (and may mean refusing).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -188,9 +189,33 @@ def edge_context(before: Sequence[str], after: Sequence[str]) -> tuple[int, int]
     return lead, trail
 
 
-def _edge_variants(before: Sequence[str], after: Sequence[str]) -> list[tuple[int, int]]:
-    """(lead, trail) counts of edge context lines to drop, blank-only trims first."""
+def _edge_variants(before: Sequence[str], after: Sequence[str], ops: str = "") -> list[tuple[int, int]]:
+    """(lead, trail) counts of edge context lines to drop, blank-only trims first.
+
+    Where the change begins (ends) with an insertion, the context kept on that
+    side must still hold a non-blank line right there to anchor it: otherwise
+    which side of an unknown or blank line the new lines belong is a guess.
+    Changes that begin (end) with removed lines are anchored by those.
+    """
     lead, trail = edge_context(before, after)
+    changes = ops.strip(" ")
+    if changes:
+        # The diff's own order: an edge block of "+" lines alone is an insertion.
+        blocks = changes.split(" ")
+        inserts_first, inserts_last = "-" not in blocks[0], "-" not in blocks[-1]
+    else:
+        opcodes = [op for op in difflib.SequenceMatcher(None, list(before), list(after), autojunk=False)
+                   .get_opcodes() if op[0] != "equal"]
+        if not opcodes:
+            return []
+        inserts_first, inserts_last = opcodes[0][0] == "insert", opcodes[-1][0] == "insert"
+
+    def anchored(dl: int, dt: int) -> bool:
+        kept_lead = before[dl:lead]
+        kept_trail = before[len(before) - trail : len(before) - dt]
+        return (not inserts_first or any(x.strip() for x in kept_lead)) and (
+            not inserts_last or any(x.strip() for x in kept_trail))
+
     variants: list[tuple[int, int]] = []
     blank_lead = 0
     while blank_lead < lead and not before[blank_lead].strip():
@@ -198,13 +223,13 @@ def _edge_variants(before: Sequence[str], after: Sequence[str]) -> list[tuple[in
     blank_trail = 0
     while blank_trail < trail and not before[-1 - blank_trail].strip():
         blank_trail += 1
-    if blank_lead or blank_trail:
+    if (blank_lead or blank_trail) and anchored(blank_lead, blank_trail):
         variants.append((blank_lead, blank_trail))
     pure_insert = len(before) == lead + trail
     for total in range(1, lead + trail + 1):
         for dl in range(min(total, lead) + 1):
             dt = total - dl
-            if dt > trail or (dl, dt) in variants:
+            if dt > trail or (dl, dt) in variants or not anchored(dl, dt):
                 continue
             kept = before[dl : len(before) - dt]
             nonblank = sum(1 for line in kept if line.strip())
@@ -216,13 +241,20 @@ def _edge_variants(before: Sequence[str], after: Sequence[str]) -> list[tuple[in
 
 def locate(
     index: FileIndex, before: Sequence[str], after: Sequence[str], at_eof: bool = False,
-    *, trim_context: bool = True,
+    *, trim_context: bool = True, ops: str = "",
 ) -> list[Placement]:
     """Every placement of the hunk at the first (strictest) level that matches anywhere."""
     found = _locate_at(index, before, after, at_eof, (0, 0))
     if found or not trim_context:
         return found
-    for dl, dt in _edge_variants(before, after):
+    from atlas_git.core.edits.blanks import locate_ignoring_blanks
+
+    found, context_matched = locate_ignoring_blanks(index, before, after, ops)
+    if found or context_matched:
+        # The context is all there, blank lines aside: dropping some of it
+        # would only move the change to a guessed side of a blank line.
+        return found
+    for dl, dt in _edge_variants(before, after, ops):
         b = before[dl : len(before) - dt]
         a = after[dl : len(after) - dt]
         found = _locate_at(index, b, a, at_eof and dt == 0, (dl, dt))

@@ -36,6 +36,9 @@ class Hunk:
     # The enclosing function named on the "@@" line (git's funcname), a hint
     # used like line numbers: only once the diff has proved such hints right.
     section: str = ""
+    # The diff's own line order as tags, one per hunk line: " " context,
+    # "-" removed, "+" added ("" when unknown, e.g. SEARCH/REPLACE).
+    ops: str = ""
     # Other readings of the same SEARCH/REPLACE block when its content holds
     # '=======' lines too; exactly one reading may match the file.
     alternatives: list[Hunk] = field(default_factory=list)

@@ -18,7 +18,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 from atlas_git.core.edits.evidence import Evidence, heading, heading_matches
-from atlas_git.core.edits.match import FileIndex, Placement, body, edge_context, find, locate, present
+from atlas_git.core.edits.match import (
+    LEVELS,
+    FileIndex,
+    Placement,
+    body,
+    edge_context,
+    find,
+    locate,
+    present,
+)
 from atlas_git.core.edits.model import Hunk
 from atlas_git.core.edits.text import TextFile
 
@@ -129,7 +138,7 @@ def _candidates_of(tf: TextFile, index: FileIndex, hunk: Hunk) -> tuple[HunkOutc
     if not found and there is False:
         # Dropping edge context only when the result is nowhere to be seen:
         # otherwise a trimmed match could apply the change a second time.
-        found = locate(index, hunk.before, hunk.after, hunk.at_eof)
+        found = locate(index, hunk.before, hunk.after, hunk.at_eof, ops=hunk.ops)
     if not found:
         first = next((body(x).strip() for x in hunk.before if x.strip()), "")
         failed.reason = f"was not found: no lines match {first[:60]!r} and its context"
@@ -210,7 +219,8 @@ def _applied_at(index: FileIndex, p: Placement) -> bool:
     if extra <= 0 or not p.after:
         return False
     for start in (p.start, p.start - extra):
-        if start >= 0 and start in find(index, p.after, p.level if p.level != "append" else "exact"):
+        level = p.level if p.level in LEVELS else "whitespace"
+        if start >= 0 and start in find(index, p.after, level):
             return True
     return False
 

@@ -158,6 +158,7 @@ def _read_by_prefix(lines: list[str], i: int, fenced: bool) -> int:
 def _build_hunk(body: list[str], header_line: int | None) -> Hunk:
     before: list[str] = []
     after: list[str] = []
+    ops: list[str] = []
     old_lacks_nl = new_lacks_nl = False
     last_tag = ""
     for line in body:
@@ -172,17 +173,20 @@ def _build_hunk(body: list[str], header_line: int | None) -> Hunk:
             continue
         if tag in ("-", "+"):
             (before if tag == "-" else after).append(line[1:])
+            ops.append(tag)
         else:
             # " x", "" (stripped blank) or an unprefixed context line.
             text = line[1:] if tag == " " else line
             before.append(text)
             after.append(text)
             tag = " "
+            ops.append(tag)
         last_tag = tag
     eof_newline: bool | None = None
     if old_lacks_nl or new_lacks_nl:
         eof_newline = not new_lacks_nl
-    return Hunk(before, after, header_line, eof_newline=eof_newline, at_eof=old_lacks_nl)
+    return Hunk(before, after, header_line, eof_newline=eof_newline, at_eof=old_lacks_nl,
+                ops="".join(ops))
 
 
 def _section(header: str, numbers: re.Match[str] | None) -> str:
