@@ -37,7 +37,8 @@ from atlas_git.errors import AtlasError
 VARIANTS = ("exact", "wrong_numbers", "no_numbers", "no_prefix", "fenced", "stripped_ws",
             "less_context", "mix")
 # --extra: other shapes models send (not part of the headline figure).
-EXTRA = ("search_replace", "reindented", "crlf_file", "random_context", "zero_context")
+EXTRA = ("search_replace", "reindented", "crlf_file", "random_context", "zero_context",
+         "blank_dropped", "blank_added")
 TOOLS = ("atlas", "git apply", "patch --fuzz=3")
 _WS_VARIANTS = {"stripped_ws", "mix"}
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$")
@@ -64,8 +65,9 @@ class Case:
 
     @property
     def edits_only(self) -> bool:
-        """Every touched file exists before and after (no creations or deletions)."""
-        return all(v is not None for v in (*self.before.values(), *self.after.values()))
+        """Every touched file exists, non-empty, before and after (no creations or deletions):
+        an empty or new file has no indentation or newline style to follow."""
+        return all(v for v in (*self.before.values(), *self.after.values()))
 
 
 def _blob(repo: Path, rev: str, path: str) -> str | None:
@@ -223,6 +225,27 @@ def _random_context(diff: str, rng: random.Random) -> str:
     return "\n".join(out)
 
 
+def _blank_damage(diff: str, rng: random.Random, drop: bool) -> str:
+    """Blank context lines dropped (or extra ones added) inside hunks; no line numbers."""
+    out: list[str] = []
+    lines = diff.split("\n")
+    in_hunk = False
+    for i, line in enumerate(lines):
+        if line.startswith("@@"):
+            in_hunk = True
+            out.append("@@ ... @@")
+            continue
+        in_hunk = in_hunk and line[:1] in (" ", "+", "-", "\\")
+        if in_hunk and drop and line == " " and rng.random() < 0.5:
+            continue
+        out.append(line)
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if in_hunk and not drop and line.startswith(" ") and line.strip() and nxt.startswith(" ") \
+                and rng.random() < 0.15:
+            out.append(" ")
+    return "\n".join(out)
+
+
 def _crlf(case: Case) -> Case:
     def conv(d: dict[str, str | None]) -> dict[str, str | None]:
         return {p: v.replace("\n", "\r\n") if v is not None else None for p, v in d.items()}
@@ -245,6 +268,8 @@ def variant_input(case: Case, variant: str, rng: random.Random) -> tuple[Case, s
         return case, _random_context(case.diff3, rng)
     if variant == "zero_context":
         return case, case.diff0
+    if variant in ("blank_dropped", "blank_added"):
+        return case, _blank_damage(case.diff3, rng, drop=variant == "blank_dropped")
     raise ValueError(variant)
 
 
