@@ -3,9 +3,11 @@
 Levels, loosest last: exact; trailing whitespace ignored; whitespace-tolerant
 with a consistent indentation shift (tabs vs spaces, or the whole block
 indented differently: ``after`` is re-indented the same way). When nothing
-matches with the full context, blank edge lines and then edge context lines are
-dropped, always keeping the changed lines. A level returns every place it
-matches; choosing among several is the caller's job (and may mean refusing).
+matches with the full context: blank lines may disagree (:mod:`blanks`); and
+if the context is not all there, blank edge lines and then edge context lines
+are dropped, always keeping the changed lines and an anchor for insertions.
+A level returns every place it matches; choosing among several is the
+caller's job (and may mean refusing).
 """
 
 from __future__ import annotations
