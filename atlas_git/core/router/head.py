@@ -3,7 +3,10 @@ embedding plus a sparse bag of words (unigrams and bigrams of the request).
 
 The embedding carries meaning across wording and languages; the words carry
 the task's key terms ("review", "slow", "prettier") that mean-pooled
-embeddings blur. Both feed one linear model per axis (intent, tier).
+embeddings blur. Each pattern rule that fires on the request (``patterns``)
+joins the bag as one more token (``rule:N``), so the head learns from data how
+far to trust each rule instead of the rules' hand-set weights deciding.
+All of it feeds one linear model per axis (intent, tier).
 
 Fitted by ``benchmarks/fit_router.py`` on our own exemplars
 (``data/router_exemplars.jsonl``) and shipped as ``data/router_head.npz``
@@ -35,10 +38,22 @@ SHIPPED_HEAD = DATA_DIR / "router_head.npz"
 _WORD = re.compile(r"[a-z][a-z0-9_+#]*|\d+")
 
 
-def tokens(text: str) -> list[str]:
-    """Lower-cased words and adjacent word pairs."""
+def tokens(text: str, rules: bool = False) -> list[str]:
+    """Lower-cased words and adjacent word pairs (plus fired rules' tokens)."""
     words = _WORD.findall(text.lower())
-    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+    out = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+    if rules:
+        from atlas_git.core.router import patterns
+
+        out += [f"rule:{i}" for i, hit in enumerate(patterns.features(text)) if hit]
+    return out
+
+
+def rules_signature() -> str:
+    """A hash of the pattern rules: a head fitted on other rules is stale."""
+    from atlas_git.core.router import patterns
+
+    return hashlib.sha256(patterns.signature().encode()).hexdigest()
 
 
 @dataclass
@@ -51,7 +66,8 @@ class Sparse:
     n_rows: int
 
 
-def bag_of_words(texts: list[str], vocab: dict[str, int], scale: float) -> Sparse:
+def bag_of_words(texts: list[str], vocab: dict[str, int], scale: float,
+                 rules: bool = False) -> Sparse:
     """Binary word/bigram presence, L2-normalised per text, times ``scale``."""
     import numpy as np
 
@@ -59,7 +75,7 @@ def bag_of_words(texts: list[str], vocab: dict[str, int], scale: float) -> Spars
     cols: list[int] = []
     vals: list[float] = []
     for i, text in enumerate(texts):
-        present = sorted({vocab[t] for t in tokens(text) if t in vocab})
+        present = sorted({vocab[t] for t in tokens(text, rules) if t in vocab})
         if not present:
             continue
         weight = scale / len(present) ** 0.5
@@ -164,13 +180,14 @@ class Head:
     pattern_precision: float
     exemplars_sha256: str
     l2: float
+    rules_sha256: str = ""  # empty: the head has no rule tokens
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._index = {t: i for i, t in enumerate(self.vocab)}
 
     def words(self, texts: list[str]) -> Sparse:
-        return bag_of_words(texts, self._index, self.bow_scale)
+        return bag_of_words(texts, self._index, self.bow_scale, bool(self.rules_sha256))
 
     def predict(self, x: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Class probabilities (intent, tier) for embeddings ``x`` of ``texts``."""
@@ -181,7 +198,8 @@ class Head:
 
     def _predict_one(self, x: np.ndarray, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The routing hot path: one request, no sparse bookkeeping."""
-        present = list({self._index[t] for t in tokens(text) if t in self._index})
+        present = list({self._index[t] for t in tokens(text, bool(self.rules_sha256))
+                        if t in self._index})
         weight = self.bow_scale / len(present) ** 0.5 if present else 0.0
         out = []
         for layer in (self.intent, self.tier):
@@ -198,7 +216,8 @@ class Head:
         meta = {"intent_threshold": self.intent_threshold, "tier_threshold": self.tier_threshold,
                 "pattern_precision": self.pattern_precision, "l2": self.l2,
                 "bow_scale": self.bow_scale, "vocab": self.vocab,
-                "exemplars_sha256": self.exemplars_sha256, "intents": INTENTS, "tiers": TIERS}
+                "exemplars_sha256": self.exemplars_sha256, "rules_sha256": self.rules_sha256,
+                "intents": INTENTS, "tiers": TIERS}
         arrays = {f"{name}_{part}": getattr(getattr(self, name), part).astype(np.float32)
                   for name in ("intent", "tier") for part in ("w", "ws", "b")}
         np.savez(buf, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
@@ -217,7 +236,7 @@ class Head:
         return cls(layers[0], layers[1], list(meta["vocab"]), float(meta["bow_scale"]),
                    float(meta["intent_threshold"]), float(meta["tier_threshold"]),
                    float(meta["pattern_precision"]), str(meta["exemplars_sha256"]),
-                   float(meta["l2"]))
+                   float(meta["l2"]), str(meta.get("rules_sha256", "")))
 
 
 def file_sha256(path: Path) -> str:
@@ -239,25 +258,26 @@ def load_exemplars(path: Path | None = None) -> list[dict[str, Any]]:
     return rows
 
 
-def build_vocab(texts: list[str]) -> list[str]:
-    """Every word and bigram seen in the exemplars, in first-seen order."""
+def build_vocab(texts: list[str], rules: bool = False) -> list[str]:
+    """Every word and bigram (and fired rule) seen in the exemplars, first-seen order."""
     seen: dict[str, None] = {}
     for text in texts:
-        for tok in tokens(text):
+        for tok in tokens(text, rules):
             seen.setdefault(tok, None)
     return list(seen)
 
 
 def fit_head(x: np.ndarray, texts: list[str], rows: list[dict[str, Any]], *, l2: float,
              bow_scale: float, intent_threshold: float, tier_threshold: float,
-             pattern_precision: float, sha: str) -> Head:
+             pattern_precision: float, sha: str, rules: bool = True) -> Head:
     """Fit both layers on all exemplars with the given hyper-parameters."""
     import numpy as np
 
-    vocab = build_vocab(texts)
+    vocab = build_vocab(texts, rules)
     head = Head(Linear(np.zeros(0), np.zeros(0), np.zeros(0)),
                 Linear(np.zeros(0), np.zeros(0), np.zeros(0)), vocab, bow_scale,
-                intent_threshold, tier_threshold, pattern_precision, sha, l2)
+                intent_threshold, tier_threshold, pattern_precision, sha, l2,
+                rules_signature() if rules else "")
     words = head.words(texts)
     yi = np.array([INTENTS.index(r["intent"]) for r in rows])
     yt = np.array([TIERS.index(r["tier"]) for r in rows])

@@ -8,6 +8,7 @@ The label with the highest total wins; no match at all means abstain.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -195,17 +196,27 @@ class PatternResult:
     decisive: bool = False  # a misleading-keyword rule fixed the intent
 
 
-def _scores(text: str, rules: list[tuple[str, float, re.Pattern[str]]]) -> dict[str, float]:
+@functools.lru_cache(maxsize=8)
+def _hits(text: str) -> tuple[bool, ...]:
+    """Which rules fire (intent rules, then tier rules); cached because both the
+    pattern vote and the semantic head's rule tokens ask for the same request."""
+    return tuple(bool(pattern.search(text)) for _, _, pattern in (*_INTENT_RULES, *_TIER_RULES))
+
+
+def _scores(text: str, tiers: bool) -> dict[str, float]:
+    hits = _hits(text)
+    rules = _TIER_RULES if tiers else _INTENT_RULES
+    offset = len(_INTENT_RULES) if tiers else 0
     totals: dict[str, float] = {}
-    for label, weight, pattern in rules:
-        if pattern.search(text):
+    for i, (label, weight, _) in enumerate(rules):
+        if hits[offset + i]:
             totals[label] = totals.get(label, 0.0) + weight
     return totals
 
 
 def classify(text: str) -> PatternResult:
     """Score ``text`` against the rules; abstain on an axis when nothing fires."""
-    intents = _scores(text, _INTENT_RULES)
+    intents = _scores(text, tiers=False)
     ranked = sorted(intents.items(), key=lambda kv: kv[1], reverse=True)
     intent: str | None = None
     score = margin = 0.0
@@ -218,7 +229,7 @@ def classify(text: str) -> PatternResult:
             intent, decisive = label, True
             score, margin = max(score, 5.0), max(margin, 5.0)
             break
-    tiers = _scores(text, _TIER_RULES)
+    tiers = _scores(text, tiers=True)
     tier: str | None = None
     tier_score = 0.0
     if tiers:
@@ -230,7 +241,12 @@ def classify(text: str) -> PatternResult:
     return PatternResult(intent, score, margin, tier, tier_score, decisive)
 
 
+def signature() -> str:
+    """The rules' text and weights in order (a fitted head depends on them)."""
+    return "\n".join(f"{label} {weight} {pattern.flags} {pattern.pattern}"
+                     for label, weight, pattern in (*_INTENT_RULES, *_TIER_RULES))
+
+
 def features(text: str) -> list[float]:
     """One 0/1 per rule (intent rules, then tier rules): inputs for a fitted head."""
-    return [1.0 if pattern.search(text) else 0.0
-            for _, _, pattern in (*_INTENT_RULES, *_TIER_RULES)]
+    return [1.0 if hit else 0.0 for hit in _hits(text)]

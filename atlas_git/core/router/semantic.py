@@ -22,7 +22,14 @@ _DEFAULT_PATTERN_PRECISION = 0.5
 def _cache_path(sha: str) -> Path:
     from atlas_git.paths import user_cache_dir
 
-    return user_cache_dir() / "router" / f"head-{sha[:16]}.npz"
+    rules = headmod.rules_signature()[:8]
+    return user_cache_dir() / "router" / f"head-{sha[:16]}-{rules}.npz"
+
+
+def _current(head: headmod.Head, sha: str) -> bool:
+    """Fitted on these exemplars and (when it uses them) these pattern rules."""
+    return head.exemplars_sha256 == sha and (
+        not head.rules_sha256 or head.rules_sha256 == headmod.rules_signature())
 
 
 def _refit(sha: str, shipped: headmod.Head | None) -> headmod.Head:
@@ -42,7 +49,7 @@ def _refit(sha: str, shipped: headmod.Head | None) -> headmod.Head:
         intent_threshold=shipped.intent_threshold if shipped else 0.7,
         tier_threshold=shipped.tier_threshold if shipped else 0.7,
         pattern_precision=shipped.pattern_precision if shipped else _DEFAULT_PATTERN_PRECISION,
-        sha=sha)
+        sha=sha, rules=shipped.rules_sha256 != "" if shipped else True)
     with contextlib.suppress(OSError):
         _atomic_write(_cache_path(sha), head.to_bytes())
     return head
@@ -57,13 +64,15 @@ def load_head() -> headmod.Head:
     shipped: headmod.Head | None = None
     with contextlib.suppress(OSError, ValueError, KeyError):
         shipped = headmod.Head.load(headmod.SHIPPED_HEAD)
-    if shipped is not None and shipped.exemplars_sha256 == sha:
+    if shipped is not None and _current(shipped, sha):
         _HEAD = shipped
         return _HEAD
     cached = _cache_path(sha)
     with contextlib.suppress(OSError, ValueError, KeyError):
-        _HEAD = headmod.Head.load(cached)
-        return _HEAD
+        head = headmod.Head.load(cached)
+        if _current(head, sha):
+            _HEAD = head
+            return _HEAD
     _HEAD = _refit(sha, shipped)
     return _HEAD
 
