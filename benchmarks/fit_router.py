@@ -43,8 +43,8 @@ from atlas_git.core.router import head as headmod
 from atlas_git.core.router import patterns, text
 from atlas_git.core.router.decision import INTENTS, TIERS
 
-L2_GRID = (1e-5, 3e-5, 1e-4)
-BOW_GRID = (1.0, 1.5, 2.0)
+L2_GRID = (3e-6, 1e-5, 3e-5)
+BOW_GRID = (0.75, 1.0, 1.5)
 THRESHOLDS = np.round(np.arange(0.0, 1.0001, 0.02), 2)
 FOLDS = 5
 SEED = 7

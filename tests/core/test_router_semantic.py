@@ -61,3 +61,13 @@ def test_broken_exemplar_file_disables_semantic_not_routing(tmp_path: Path,
     monkeypatch.setattr(semantic, "_HEAD_ERROR", "")
     vote, _, _ = semantic.vote("fix it")
     assert vote.intent is None and "unknown intent" in vote.note
+
+
+def test_head_fitted_on_other_pattern_rules_is_stale(monkeypatch: pytest.MonkeyPatch) -> None:
+    shipped = headmod.Head.load(headmod.SHIPPED_HEAD)
+    sha = headmod.file_sha256(headmod.EXEMPLARS)
+    assert shipped.rules_sha256, "the shipped head uses the pattern rules as tokens"
+    assert semantic._current(shipped, sha)
+    monkeypatch.setattr(headmod, "rules_signature", lambda: "0" * 64)
+    assert not semantic._current(shipped, sha)
+    assert "rule:" in " ".join(headmod.tokens("Traceback (most recent call last):", rules=True))
