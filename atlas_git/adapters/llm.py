@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 
+from atlas_git.adapters.jsonreply import extract_json
 from atlas_git.errors import AtlasError
 from atlas_git.provider_settings import ProviderSettings
 
@@ -98,20 +99,10 @@ def _retry_after(headers: Any) -> float | None:
 
 def parse_json_reply(content: str) -> Any:
     """Parse a JSON reply that may be wrapped in markdown fences or prose."""
-    text = content.strip()
-    fence = re.search(r"```(?:json)?\s*(.*?)```", text, re.DOTALL)
-    if fence:
-        text = fence.group(1).strip()
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        start, end = text.find("{"), text.rfind("}")
-        if start != -1 and end > start:
-            try:
-                return json.loads(text[start : end + 1])
-            except json.JSONDecodeError:
-                pass
-    raise ProviderError("the model's reply is not valid JSON", kind="bad_response")
+    data = extract_json(content)
+    if data is None:
+        raise ProviderError("the model's reply is not valid JSON", kind="bad_response")
+    return data
 
 
 class ProviderClient:

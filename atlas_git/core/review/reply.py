@@ -7,11 +7,11 @@ report what the change did not touch. Everything dropped is counted in a note.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from atlas_git.adapters.jsonreply import extract_json
 from atlas_git.core.review.diff import FileDiff
 from atlas_git.core.review.findings import SEVERITIES, Finding
 
@@ -43,7 +43,7 @@ SCHEMA: dict[str, Any] = {
 
 def validate_reply(content: str, files: Mapping[str, FileDiff]) -> tuple[list[Finding], list[str]]:
     """Findings from a reply, keeping only well-formed ones on added lines."""
-    data = _parse_json(content)
+    data = extract_json(content)
     if data is None:
         return [], ["a reply was not valid JSON: dropped"]
     items = data.get("findings") if isinstance(data, dict) else None
@@ -79,24 +79,6 @@ def validate_reply(content: str, files: Mapping[str, FileDiff]) -> tuple[list[Fi
     if malformed:
         notes.append(f"dropped {malformed} malformed LLM finding(s)")
     return findings, notes
-
-
-def _parse_json(content: str) -> Any:
-    """JSON from a reply that may be fenced or wrapped in prose; None when there is none.
-
-    (Local rather than the provider adapter's helper so that a cached review never
-    imports the HTTP stack.)
-    """
-    text = content.strip()
-    fence = re.search(r"```(?:json)?\s*(.*?)```", text, re.DOTALL)
-    if fence:
-        text = fence.group(1).strip()
-    for candidate in (text, text[text.find("{"):text.rfind("}") + 1]):
-        try:
-            return json.loads(candidate)
-        except ValueError:
-            continue
-    return None
 
 
 def _slug(rule: str) -> str:
