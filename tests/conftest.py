@@ -82,6 +82,22 @@ def repo(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def in_repo(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The ``repo`` fixture as the current directory (for in-process CLI calls)."""
+    monkeypatch.chdir(repo)
+    return repo
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process: ``(exit code, stdout, stderr)``."""
+    from atlas_git.cli import main
+
+    rc = main(list(args))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
 def run_cli(*args: str, cwd: Path | None = None, input: str | bytes | None = None,
             env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess (as users and hooks do)."""

@@ -9,23 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from atlas_git.cli import main
 from atlas_git.testing.fake_llm import FakeLLM, Reply
-from tests.conftest import run_cli
+from tests.conftest import cli, run_cli
 
 PRICES = '[models."paid/m"]\ninput_per_mtok = 100.0\noutput_per_mtok = 100.0\n'
-
-
-@pytest.fixture
-def in_repo(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(repo)
-    return repo
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    rc = main(list(args))
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def test_status_json_has_the_design_shape(in_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,26 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from atlas_git.cli import main
 from atlas_git.testing.fake_llm import FakeLLM, Reply
+from tests.conftest import cli
 
 MODELS = [
     {"id": "openai/gpt-4o-mini", "pricing": {"prompt": "0.000001", "completion": "0.000002"},
      "context_length": 64000},
     {"id": "openrouter/auto", "pricing": {"prompt": "-1", "completion": "-1"}},
 ]
-
-
-@pytest.fixture
-def in_repo(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(repo)
-    return repo
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    rc = main(list(args))
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def test_list_by_tier_with_prices(in_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

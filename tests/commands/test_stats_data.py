@@ -5,11 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from atlas_git.cli import main
 from atlas_git.core import memory
 from atlas_git.core.ledger import record_decision, record_outcome
 from atlas_git.testing.fake_llm import FakeLLM, Fault, Reply
-from tests.conftest import git
+from tests.conftest import cli, git
 
 PRICES = ('[provider]\nmax_retries = 0\n[models."a/m"]\ninput_per_mtok = 1.0\noutput_per_mtok = 2.0\n'
           '[models."b/m"]\ninput_per_mtok = 5.0\noutput_per_mtok = 5.0\n')
@@ -21,12 +20,6 @@ def in_repo(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (repo / ".atlas").mkdir()
     (repo / ".atlas" / "config.toml").write_text(PRICES)
     return repo
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    rc = main(list(args))
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def _calls(fake: FakeLLM, capsys: pytest.CaptureFixture[str]) -> list[str]:
