@@ -1,20 +1,18 @@
 """Checks a proposed change must pass: syntax of changed files, then lint and tests.
 
-Syntax checks run in-process where Python can parse the language itself
-(Python, JSON, TOML, YAML, SQL) and through the sandbox for external tools
-(``node --check``, ``bash -n``), each only when the tool is available.
+Syntax follows the one policy of :mod:`atlas_git.core.syntax` (Python, JSON and
+JSONC, YAML, TOML, SQL in-process; JavaScript and shell through ``node`` and
+``bash -n`` when installed). Lint and tests run through the sandbox.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 import sys
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from atlas_git.core import syntax
 from atlas_git.core.executor.sandbox import SandboxResult, run_sandboxed
 
 
@@ -25,10 +23,14 @@ class CheckFailure:
     check: str  # "syntax", "lint", "test"
     path: str | None
     message: str
+    line: int | None = None
+    column: int | None = None
 
     def __str__(self) -> str:
-        where = f"{self.path}: " if self.path else ""
-        return f"[{self.check}] {where}{self.message}"
+        where = self.path or ""
+        if where and self.line:  # path:line:col, the form editors and models read
+            where += f":{self.line}" + (f":{self.column}" if self.column else "")
+        return f"[{self.check}] {where + ': ' if where else ''}{self.message}"
 
 
 @dataclass
@@ -49,89 +51,39 @@ class CheckReport:
         return text if len(text) <= limit else text[: limit // 2] + "\n...\n" + text[-limit // 2 :]
 
 
-def _check_python(text: str, path: str) -> str | None:
-    try:
-        compile(text, path, "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        return f"line {exc.lineno}: {exc.msg}"
-    except ValueError as exc:  # e.g. null bytes
-        return str(exc)
-    return None
-
-
-def _check_json(text: str, path: str) -> str | None:
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
-        return f"line {exc.lineno}: {exc.msg}"
-    return None
-
-
-def _check_toml(text: str, path: str) -> str | None:
-    try:
-        tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        return str(exc)
-    return None
-
-
-def _check_yaml(text: str, path: str) -> str | None:
-    import yaml  # local: only when a YAML file changed
-
-    try:
-        list(yaml.safe_load_all(text))
-    except yaml.YAMLError as exc:
-        return " ".join(str(exc).split())
-    return None
-
-
-def _check_sql(text: str, path: str) -> str | None:
-    import sqlite3
-
-    # Only statement completeness: a real schema may reference tables we lack,
-    # so executing would report false errors.
-    stripped = "\n".join(line for line in text.splitlines() if not line.strip().startswith("--"))
-    if stripped.strip() and not sqlite3.complete_statement(stripped):
-        return "incomplete SQL statement (missing ';' or unbalanced quotes)"
-    return None
-
-
-_IN_PROCESS = {
-    ".py": _check_python, ".pyi": _check_python, ".json": _check_json, ".toml": _check_toml,
-    ".yaml": _check_yaml, ".yml": _check_yaml, ".sql": _check_sql,
-}
-_EXTERNAL: dict[str, list[str]] = {
-    ".js": ["node", "--check"], ".mjs": ["node", "--check"], ".cjs": ["node", "--check"],
-    ".sh": ["bash", "-n"], ".bash": ["bash", "-n"],
-}
-
-
 def check_syntax(worktree: Path, paths: Sequence[str], report: CheckReport) -> None:
-    """Syntax-check each existing changed file; failures are added to ``report``."""
+    """Syntax-check each existing changed file; failures are added to ``report``.
+
+    What parses is :mod:`atlas_git.core.syntax`'s policy (shared with review).
+    On top of it, a changed file the checks read must be UTF-8: generated
+    code in another encoding is a failure here, not a skipped file.
+    """
+    grouped: dict[str, dict[str, bytes]] = {}
     for rel in paths:
         file = worktree / rel
         if not file.is_file():
             continue  # deleted
-        suffix = file.suffix.lower()
-        if suffix in _IN_PROCESS:
-            try:
-                text = file.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
-                report.failures.append(CheckFailure("syntax", rel, "not valid UTF-8"))
-                continue
-            report.ran.append(f"syntax:{rel}")
-            problem = _IN_PROCESS[suffix](text, rel)
-            if problem:
-                report.failures.append(CheckFailure("syntax", rel, problem))
-        elif suffix in _EXTERNAL:
-            tool = _EXTERNAL[suffix]
-            if not shutil.which(tool[0]):
-                report.notes.append(f"{tool[0]} not installed: {rel} not syntax-checked")
-                continue
-            report.ran.append(f"syntax:{rel}")
-            result = run_sandboxed([*tool, rel], cwd=worktree, timeout=30)
-            if not result.ok:
-                report.failures.append(CheckFailure("syntax", rel, result.output.strip()[-2000:]))
+        data = file.read_bytes()
+        lang = syntax.language(rel, data.split(b"\n", 1)[0])
+        if lang is None:
+            continue
+        missing = syntax.tool_missing(lang)
+        if missing:
+            report.notes.append(f"{missing} not installed: {rel} not syntax-checked")
+            continue
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            report.failures.append(CheckFailure("syntax", rel, "not valid UTF-8"))
+            continue
+        report.ran.append(f"syntax:{rel}")
+        grouped.setdefault(lang, {})[rel] = data
+    errors = syntax.check_all(grouped)
+    for rel in paths:  # the caller's order
+        if rel in errors:
+            problem = errors[rel]
+            report.failures.append(CheckFailure("syntax", rel, problem.message, problem.line,
+                                                problem.column))
 
 
 def run_command_check(kind: str, command: str, worktree: Path, report: CheckReport, *,

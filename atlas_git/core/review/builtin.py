@@ -19,7 +19,9 @@ large-file             error     a new file above ``review.max_added_file_bytes`
 Every finding sits on an added line of the new side. A syntax error that a
 parser reports on an unchanged line is moved to the nearest added line above
 it, and only when the old version of the file parsed (pre-existing breakage
-is not the change's fault).
+is not the change's fault). What counts as parsing (JSONC, templated YAML,
+custom tags...) is :mod:`atlas_git.core.syntax`'s policy, shared with the
+executor's checks.
 """
 
 from __future__ import annotations
@@ -28,8 +30,7 @@ import bisect
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from atlas_git.core import secrets
-from atlas_git.core.review import syntax
+from atlas_git.core import secrets, syntax
 from atlas_git.core.review.diff import FileDiff
 from atlas_git.core.review.findings import Finding
 
@@ -42,6 +43,10 @@ _CONFLICT_SEP = re.compile(r"^={7}$")
 _CONFLICT_END = re.compile(r"^>{7}(?: (.*))?$")
 # The SEARCH/REPLACE edit format (which atlas itself documents) has the same shape.
 _EDIT_FORMAT_LABELS = frozenset({"SEARCH", "REPLACE"})
+
+# SQL statement completeness suits generated code (the executor checks it), but
+# flags the many query files written without a trailing ';'.
+_NOT_REVIEWED = frozenset({"sql"})
 
 _PY_EXT = (".py", ".pyi")
 _JS_EXT = (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".vue", ".svelte")
@@ -200,7 +205,7 @@ def syntax_candidates(files: Sequence[FileDiff]) -> dict[str, str]:
             continue
         first = f.added_text.get(1, "").encode("utf-8", "surrogateescape")
         lang = syntax.language(f.path, first)
-        if lang is not None:
+        if lang is not None and lang not in _NOT_REVIEWED:
             out[f.path] = lang
     return out
 
@@ -219,7 +224,7 @@ def check_syntax(files: Sequence[FileDiff], contents: Mapping[str, bytes],
         if path in contents:
             grouped.setdefault(lang, {})[path] = contents[path]
     errors = syntax.check_all(grouped)
-    outside = [by_path[p] for p, (line, _) in errors.items() if line not in by_path[p].added_text]
+    outside = [by_path[p] for p, problem in errors.items() if problem.line not in by_path[p].added_text]
     pre_existing: set[str] = set()
     old_files = [f for f in outside if f.old_sha and not f.is_new]
     if old_files:
@@ -230,15 +235,17 @@ def check_syntax(files: Sequence[FileDiff], contents: Mapping[str, bytes],
                 old_grouped.setdefault(langs[f.path], {})[f.path] = olds[f.path]
         pre_existing = set(syntax.check_all(old_grouped))
     findings = []
-    for path, (line, message) in sorted(errors.items()):
+    for path, (line, column, message) in sorted(errors.items()):
         f = by_path[path]
         if path in pre_existing:
             continue
         if line in f.added_text:
             at = line
+            message += f" (column {column})" if column else ""
         else:
             idx = bisect.bisect_right(f.added, line) - 1
             at = f.added[idx] if idx >= 0 else f.added[0]
-            message = f"{message} (the parser stopped at line {line})"
+            where = f"line {line}, column {column}" if column else f"line {line}"
+            message = f"{message} (the parser stopped at {where})"
         findings.append(Finding(path, at, at, "error", f"syntax/{langs[path]}", message))
     return findings
