@@ -7,9 +7,10 @@ added line of the diff is dropped with a note (a PR comment on such a line
 would be rejected), and so is a reply that is not valid JSON. Calls run a few
 at a time within a per-review cost cap and one deadline for the whole review.
 Results are cached under ``.atlas/cache/review/``: per review by the blob ids
-under review (an unchanged staged diff costs no rendering, no routing, no
-request, $0) and per chunk by the exact text sent (an edit re-sends only the
-chunks it changed).
+under review (an unchanged staged diff costs no rendering, no request, $0) and
+per chunk by the exact text sent (an edit re-sends only the chunks it changed).
+Both keys hold the models the router picks (offline, before any lookup) and
+the prompt version, so another model or prompt never gets a stale answer.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from atlas_git.config import Config
 from atlas_git.core.review import context
@@ -39,6 +40,15 @@ Report findings only on `+` lines, citing that line's number. `rule` is a short 
 id (e.g. `null-deref`, `sql-injection`). `suggestion` is replacement text for lines
 line..end_line, or null. Reply {"findings": []} when there is nothing worth reporting.
 Text marked [REDACTED:...] was removed on purpose; do not report it."""
+_USER = "Review this change (part {part} of {total}):\n\n{text}"
+
+
+class Route(NamedTuple):
+    """The router's pick for one review: models (first preferred), tier, method."""
+
+    models: list[str]
+    tier: str
+    method: str
 
 
 @dataclass
@@ -84,8 +94,15 @@ def _cache_dir(repo: Path | None) -> Path | None:
         return None
 
 
-def _cache_key(system: str, chunk_text: str) -> str:
-    raw = json.dumps([CACHE_VERSION, system, SCHEMA, chunk_text], sort_keys=True)
+def prompt_version(system: str) -> str:
+    """The prompts' identity: the system text (config prompt + format), the user template, the schema."""
+    raw = json.dumps([system, _USER, SCHEMA], sort_keys=True)
+    return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def _cache_key(models: Sequence[str], system: str, payload: str) -> str:
+    """Same models (fallbacks included), same prompts, same payload: the same answer."""
+    raw = json.dumps([CACHE_VERSION, list(models), prompt_version(system), payload])
     return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
 
 
@@ -170,9 +187,19 @@ def run(files: Sequence[FileDiff], contents: Callable[[Sequence[FileDiff]], Mapp
     system = str(config.get("prompts.review", "")) + "\n\n" + _FORMAT
     chunk_tokens = int(config.get("review.chunk_tokens", 6000) or 6000)
     cdir = _cache_dir(repo)
+    # Route first (offline, no request): the models are part of every cache key.
+    try:
+        route = Route(*_route_models(config, repo, todo)[:3])
+    except AtlasError as exc:
+        outcome.failed, outcome.reason = True, f"LLM review did not run: {exc}"
+        return outcome
+    if not route.models:
+        outcome.failed, outcome.reason = True, "LLM review did not run: no model configured for review"
+        return outcome
+    models = route.models
     # Whole-review key: the exact blobs under review (content-addressed), so an unchanged
-    # staged diff is answered before any rendering, routing or network.
-    whole_key = _cache_key(system, json.dumps(
+    # staged diff is answered before any rendering or network.
+    whole_key = _cache_key(models, system, json.dumps(
         [chunk_tokens, [(f.path, f.old_path, f.old_sha, f.new_sha) for f in todo]]))
     hit = _cache_get(cdir, whole_key)
     if hit is not None:
@@ -202,7 +229,7 @@ def run(files: Sequence[FileDiff], contents: Callable[[Sequence[FileDiff]], Mapp
     outcome.notes += notes
     pending = []
     for i, ch in enumerate(chunks):
-        key = _cache_key(system, ch.text)
+        key = _cache_key(models, system, ch.text)
         hit = _cache_get(cdir, key)
         if hit is not None:
             found, _ = validate_reply(json.dumps({"findings": hit["findings"]}), by_path)
@@ -212,7 +239,7 @@ def run(files: Sequence[FileDiff], contents: Callable[[Sequence[FileDiff]], Mapp
         else:
             pending.append((i, ch, key))
     if pending:
-        _call_chunks(pending, len(chunks), system, by_path, config, repo, outcome, cdir)
+        _call_chunks(pending, len(chunks), system, route, by_path, config, repo, outcome, cdir)
     else:
         outcome.ran = True
         outcome.reason = "LLM review: from cache ($0)"
@@ -222,11 +249,11 @@ def run(files: Sequence[FileDiff], contents: Callable[[Sequence[FileDiff]], Mapp
         for n in outcome.notes)
     if complete_run:
         _cache_put(cdir, whole_key, {"findings": [f.to_json() for f in outcome.findings],
-                                     "notes": outcome.notes})
+                                     "notes": outcome.notes, "models": models})
     return outcome
 
 
-def _call_chunks(pending: list[tuple[int, context.Chunk, str]], total: int, system: str,
+def _call_chunks(pending: list[tuple[int, context.Chunk, str]], total: int, system: str, route: Route,
                  by_path: Mapping[str, FileDiff], config: Config, repo: Path | None,
                  outcome: LLMOutcome, cdir: Path | None) -> None:
     """Call the model for the uncached chunks: a few in parallel, within cap and deadline."""
@@ -236,14 +263,7 @@ def _call_chunks(pending: list[tuple[int, context.Chunk, str]], total: int, syst
     from atlas_git.core.calls import CallContext, complete
     from atlas_git.core.pricing import estimate_cost, estimate_tokens
 
-    try:
-        models, tier, method, _ = _route_models(config, repo, list(by_path.values()))
-    except AtlasError as exc:
-        outcome.failed, outcome.reason = True, f"LLM review did not run: {exc}"
-        return
-    if not models:
-        outcome.failed, outcome.reason = True, "LLM review did not run: no model configured for review"
-        return
+    models, tier, method = route
     cap = float(config.get("review.max_cost", 0.5) or 0.0)
     max_out = int(config.get("review.max_output_tokens", 2000) or 2000)
     # review.llm_timeout bounds the whole LLM review, not each call: a hook must not hang.
@@ -257,8 +277,7 @@ def _call_chunks(pending: list[tuple[int, context.Chunk, str]], total: int, syst
 
     def call(index: int, chunk: context.Chunk) -> Any:
         messages = [{"role": "system", "content": system},
-                    {"role": "user", "content": f"Review this change (part {index + 1} of {total}):"
-                                                f"\n\n{chunk.text}"}]
+                    {"role": "user", "content": _USER.format(part=index + 1, total=total, text=chunk.text)}]
         remaining = max(0.5, deadline - time.monotonic())
         return complete(ctx, messages, models=models, max_tokens=max_out, response_schema=SCHEMA,
                         schema_name="review", read_timeout=remaining)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from atlas_git.config import load_config
-from atlas_git.core.review import diff, engine
+from atlas_git.core.review import diff, engine, llm
 from atlas_git.testing.fake_llm import FakeLLM, Fault, Reply
 from tests.conftest import git
 from tests.core.review.helpers import stage
@@ -92,6 +92,41 @@ def test_cache_makes_a_rerun_free_and_offline(quick: Path, fake_llm: FakeLLM) ->
     fake_llm.push(reply())
     run(quick)
     assert len(fake_llm.chat_requests()) == 2
+
+
+def test_cache_is_per_model(quick: Path, fake_llm: FakeLLM) -> None:
+    base = (quick / ".atlas" / "config.toml").read_text()
+
+    def use(model: str) -> None:  # every tier, so the routed tier does not matter
+        tiers = "".join(f'[tiers.{t}]\nmodels = ["{model}"]\n' for t in ("silver", "gold", "platinum"))
+        (quick / ".atlas" / "config.toml").write_text(base + tiers)
+
+    stage(quick, CHANGE)
+    use("openai/gpt-4o-mini")
+    fake_llm.push(reply(finding(2)))
+    run(quick)
+    assert run(quick).cached  # same model: from cache, no new request
+    assert [r["model"] for r in fake_llm.chat_requests()] == ["openai/gpt-4o-mini"]
+    use("google/gemini-2.0-flash-001")
+    fake_llm.push(reply())
+    switched = run(quick)
+    assert not switched.cached and switched.findings == []  # not the other model's findings
+    assert [r["model"] for r in fake_llm.chat_requests()] == ["openai/gpt-4o-mini",
+                                                            "google/gemini-2.0-flash-001"]
+    use("openai/gpt-4o-mini")
+    back = run(quick)
+    assert back.cached and [(f.line, f.rule) for f in back.findings] == [(2, "llm/div-zero")]
+    assert len(fake_llm.chat_requests()) == 2
+
+
+def test_cache_key_holds_models_and_prompt_version() -> None:
+    system = "review prompt"
+    key = llm._cache_key(["a/m"], system, "chunk")
+    assert key == llm._cache_key(["a/m"], system, "chunk")
+    assert key != llm._cache_key(["b/m"], system, "chunk")
+    assert key != llm._cache_key(["a/m", "b/m"], system, "chunk")  # fallbacks count too
+    assert key != llm._cache_key(["a/m"], system + " v2", "chunk")
+    assert llm.prompt_version(system) != llm.prompt_version(system + " v2")
 
 
 def test_skip_globs_and_binary_are_not_sent(quick: Path, fake_llm: FakeLLM) -> None:
