@@ -40,7 +40,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -52,10 +52,6 @@ class Problem(NamedTuple):
     column: int | None
     message: str
 
-    def location(self, path: str) -> str:
-        """``path:line:col`` (or ``path:line``), the form editors and models read."""
-        return f"{path}:{self.line}" + (f":{self.column}" if self.column else "")
-
 
 SyntaxErrors = dict[str, Problem]
 
@@ -63,7 +59,7 @@ _SHELL_SHEBANG = re.compile(rb"^#!\s*(?:/usr)?/bin/(?:env\s+)?(?:bash|sh|dash|ks
 _JSONC_NAMES = re.compile(
     r"(^|/)(tsconfig[^/]*|jsconfig[^/]*|devcontainer|\.devcontainer|\.eslintrc|\.babelrc|tslint|deno)"
     r"\.json$|(^|/)\.vscode/[^/]*\.json$|\.jsonc$", re.IGNORECASE)
-_TEMPLATE_MARKERS = (b"{{", b"{%")
+_TEMPLATE_MARKERS = ("{{", "{%")
 _TOOLS = {"js": "node", "shell": "bash"}
 
 
@@ -87,11 +83,13 @@ def tool_missing(lang: str) -> str | None:
     return tool if tool is not None and shutil.which(tool) is None else None
 
 
-def _decode(data: bytes) -> str | None:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
+def _texts(files: Mapping[str, bytes]) -> Iterator[tuple[str, str]]:
+    """``(path, text)`` of the files that decode as UTF-8; the others are not a finding."""
+    for path, data in files.items():
+        try:
+            yield path, data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            continue
 
 
 def check_python(files: Mapping[str, bytes]) -> SyntaxErrors:
@@ -141,9 +139,8 @@ def _strip_jsonc(text: str) -> tuple[str, bool]:
 
 def check_json(files: Mapping[str, bytes]) -> SyntaxErrors:
     errors: SyntaxErrors = {}
-    for path, data in files.items():
-        text = _decode(data)
-        if text is None or not text.strip():
+    for path, text in _texts(files):
+        if not text.strip():
             continue
         try:
             try:
@@ -185,9 +182,8 @@ def check_yaml(files: Mapping[str, bytes]) -> SyntaxErrors:
     import yaml
 
     errors: SyntaxErrors = {}
-    for path, data in files.items():
-        text = _decode(data)
-        if text is None or any(m in data for m in _TEMPLATE_MARKERS):
+    for path, text in _texts(files):
+        if any(m in text for m in _TEMPLATE_MARKERS):
             continue  # Helm/Jinja templates are not YAML until rendered
         try:
             for _ in yaml.load_all(text, Loader=_yaml_loader()):  # a SafeLoader subclass
@@ -208,10 +204,7 @@ def check_toml(files: Mapping[str, bytes]) -> SyntaxErrors:
     import tomllib
 
     errors: SyntaxErrors = {}
-    for path, data in files.items():
-        text = _decode(data)
-        if text is None:
-            continue
+    for path, text in _texts(files):
         try:
             tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -226,10 +219,7 @@ def check_sql(files: Mapping[str, bytes]) -> SyntaxErrors:
     import sqlite3
 
     errors: SyntaxErrors = {}
-    for path, data in files.items():
-        text = _decode(data)
-        if text is None:
-            continue
+    for path, text in _texts(files):
         # Only statement completeness: executing would report tables we lack.
         stripped = "\n".join(line for line in text.splitlines() if not line.strip().startswith("--"))
         if stripped.strip() and not sqlite3.complete_statement(stripped):
@@ -312,11 +302,7 @@ def check_js(files: Mapping[str, bytes], *, timeout: float = 20.0) -> SyntaxErro
     node = shutil.which("node")
     if node is None or not files:
         return {}  # no node: JavaScript is simply not checked
-    payload = []
-    for path, data in files.items():
-        text = _decode(data)
-        if text is not None:
-            payload.append({"path": path, "src": text})
+    payload = [{"path": path, "src": text} for path, text in _texts(files)]
     if not payload:
         return {}
     try:
