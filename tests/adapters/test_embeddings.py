@@ -79,3 +79,27 @@ def test_missing_onnxruntime_reports_unavailable(monkeypatch: pytest.MonkeyPatch
     assert "onnxruntime is not installed" in backend.reason
     with pytest.raises(embeddings.EmbeddingUnavailable):
         backend.encode(["x"])
+
+
+def test_shipped_encoder_matches_its_metadata() -> None:
+    meta = json.loads(embeddings.MODEL_META.read_text(encoding="utf-8"))
+    assert embeddings.encoder_sha256() == meta["sha256"]
+    import hashlib
+
+    assert hashlib.sha256(embeddings.MODEL_FILE.read_bytes()).hexdigest() == meta["sha256"], \
+        "router-encoder.onnx and router-encoder.json disagree: rerun benchmarks/train_router.py"
+    # Weight-only int8: about a quarter of the fp32 model's ~90 MB.
+    assert 15e6 < embeddings.MODEL_FILE.stat().st_size < 30e6
+
+
+def test_missing_encoder_metadata_reports_unavailable(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embeddings, "MODEL_META", tmp_path / "absent.json")
+    backend = embeddings.EmbeddingBackend().load()
+    assert not backend.available
+    assert "encoder metadata unreadable" in backend.reason and "reinstall" in backend.reason
+    (tmp_path / "meta.json").write_text('{"sha256": "' + "0" * 64 + '"}')
+    monkeypatch.setattr(embeddings, "MODEL_META", tmp_path / "meta.json")
+    monkeypatch.setattr(embeddings, "_cache_dir", lambda: tmp_path / "cache")
+    tampered = embeddings.EmbeddingBackend().load()
+    assert not tampered.available and "corrupt" in tampered.reason

@@ -71,3 +71,17 @@ def test_head_fitted_on_other_pattern_rules_is_stale(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(headmod, "rules_signature", lambda: "0" * 64)
     assert not semantic._current(shipped, sha)
     assert "rule:" in " ".join(headmod.tokens("Traceback (most recent call last):", rules=True))
+
+
+def test_head_fitted_on_another_encoder_is_stale(monkeypatch: pytest.MonkeyPatch) -> None:
+    from atlas_git.adapters import embeddings
+
+    shipped = headmod.Head.load(headmod.SHIPPED_HEAD)
+    sha = headmod.file_sha256(headmod.EXEMPLARS)
+    assert shipped.encoder_sha256 == embeddings.encoder_sha256(), \
+        "encoder changed: run python benchmarks/fit_router.py"
+    assert semantic._current(shipped, sha)
+    monkeypatch.setattr(embeddings, "encoder_sha256", lambda: "f" * 64)
+    assert not semantic._current(shipped, sha)
+    # The refit cache is keyed by the encoder too, so another encoder never reuses it.
+    assert semantic._cache_path(sha).name.endswith("-ffffffff.npz")

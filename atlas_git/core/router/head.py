@@ -181,6 +181,7 @@ class Head:
     exemplars_sha256: str
     l2: float
     rules_sha256: str = ""  # empty: the head has no rule tokens
+    encoder_sha256: str = ""  # the sentence encoder whose embeddings it was fitted on
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -217,6 +218,7 @@ class Head:
                 "pattern_precision": self.pattern_precision, "l2": self.l2,
                 "bow_scale": self.bow_scale, "vocab": self.vocab,
                 "exemplars_sha256": self.exemplars_sha256, "rules_sha256": self.rules_sha256,
+                "encoder_sha256": self.encoder_sha256,
                 "intents": INTENTS, "tiers": TIERS}
         arrays = {f"{name}_{part}": getattr(getattr(self, name), part).astype(np.float32)
                   for name in ("intent", "tier") for part in ("w", "ws", "b")}
@@ -236,7 +238,8 @@ class Head:
         return cls(layers[0], layers[1], list(meta["vocab"]), float(meta["bow_scale"]),
                    float(meta["intent_threshold"]), float(meta["tier_threshold"]),
                    float(meta["pattern_precision"]), str(meta["exemplars_sha256"]),
-                   float(meta["l2"]), str(meta.get("rules_sha256", "")))
+                   float(meta["l2"]), str(meta.get("rules_sha256", "")),
+                   str(meta.get("encoder_sha256", "")))
 
 
 def file_sha256(path: Path) -> str:
@@ -269,7 +272,7 @@ def build_vocab(texts: list[str], rules: bool = False) -> list[str]:
 
 def fit_head(x: np.ndarray, texts: list[str], rows: list[dict[str, Any]], *, l2: float,
              bow_scale: float, intent_threshold: float, tier_threshold: float,
-             pattern_precision: float, sha: str, rules: bool = True) -> Head:
+             pattern_precision: float, sha: str, rules: bool = True, encoder: str = "") -> Head:
     """Fit both layers on all exemplars with the given hyper-parameters."""
     import numpy as np
 
@@ -277,7 +280,7 @@ def fit_head(x: np.ndarray, texts: list[str], rows: list[dict[str, Any]], *, l2:
     head = Head(Linear(np.zeros(0), np.zeros(0), np.zeros(0)),
                 Linear(np.zeros(0), np.zeros(0), np.zeros(0)), vocab, bow_scale,
                 intent_threshold, tier_threshold, pattern_precision, sha, l2,
-                rules_signature() if rules else "")
+                rules_signature() if rules else "", encoder)
     words = head.words(texts)
     yi = np.array([INTENTS.index(r["intent"]) for r in rows])
     yt = np.array([TIERS.index(r["tier"]) for r in rows])

@@ -20,23 +20,26 @@ _DEFAULT_PATTERN_PRECISION = 0.5
 
 
 def _cache_path(sha: str) -> Path:
+    from atlas_git.adapters.embeddings import encoder_sha256
     from atlas_git.paths import user_cache_dir
 
     rules = headmod.rules_signature()[:8]
-    return user_cache_dir() / "router" / f"head-{sha[:16]}-{rules}.npz"
+    return user_cache_dir() / "router" / f"head-{sha[:16]}-{rules}-{encoder_sha256()[:8]}.npz"
 
 
 def _current(head: headmod.Head, sha: str) -> bool:
-    """Fitted on these exemplars and (when it uses them) these pattern rules."""
-    return head.exemplars_sha256 == sha and (
-        not head.rules_sha256 or head.rules_sha256 == headmod.rules_signature())
+    """Fitted on these exemplars, this encoder and (when it uses them) these rules."""
+    from atlas_git.adapters.embeddings import encoder_sha256
+
+    return (head.exemplars_sha256 == sha and head.encoder_sha256 == encoder_sha256() and (
+        not head.rules_sha256 or head.rules_sha256 == headmod.rules_signature()))
 
 
 def _refit(sha: str, shipped: headmod.Head | None) -> headmod.Head:
     """Re-embed a changed exemplar file and refit the head into the user cache."""
     import numpy as np
 
-    from atlas_git.adapters.embeddings import _atomic_write, get_backend
+    from atlas_git.adapters.embeddings import _atomic_write, encoder_sha256, get_backend
     from atlas_git.core.router import text
 
     backend = get_backend()
@@ -49,7 +52,7 @@ def _refit(sha: str, shipped: headmod.Head | None) -> headmod.Head:
         intent_threshold=shipped.intent_threshold if shipped else 0.7,
         tier_threshold=shipped.tier_threshold if shipped else 0.7,
         pattern_precision=shipped.pattern_precision if shipped else _DEFAULT_PATTERN_PRECISION,
-        sha=sha, rules=shipped.rules_sha256 != "" if shipped else True)
+        sha=sha, rules=shipped.rules_sha256 != "" if shipped else True, encoder=encoder_sha256())
     with contextlib.suppress(OSError):
         _atomic_write(_cache_path(sha), head.to_bytes())
     return head
