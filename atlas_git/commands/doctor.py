@@ -6,6 +6,7 @@ import dataclasses
 import json
 import platform
 import time
+from pathlib import Path
 from typing import Any
 
 from atlas_git import __version__, ui
@@ -134,7 +135,8 @@ def _print(report: dict[str, Any]) -> None:
     emb = report.get("embeddings")
     if emb:
         if emb["available"]:
-            ui.out(f"embeddings   MiniLM via onnxruntime: loaded in {emb['load_seconds']:.2f}s, "
+            ui.out(f"embeddings   router encoder (fine-tuned MiniLM, {Path(emb['model']).name}) via "
+                   f"onnxruntime: loaded in {emb['load_seconds']:.2f}s, "
                    f"encode {emb.get('encode_ms', 0):.1f} ms (first {emb.get('first_encode_ms', 0):.1f} ms)")
         else:
             ui.out(f"embeddings   unavailable: {emb['reason']}")
