@@ -55,6 +55,8 @@ SEED = 7
 # Fired pattern rules as tokens of the head (5-fold CV on the exemplars the
 # rules were not written against: intent 0.905 -> 0.915, tier 0.818 -> 0.828).
 RULES = True
+# Cross-fitted encoder embeddings, written by train_router.py (not shipped).
+OOF_FILE = Path(__file__).resolve().parent / ".cache" / "router-oof.npz"
 
 
 def folds(labels: np.ndarray, k: int) -> list[np.ndarray]:
@@ -98,7 +100,7 @@ def cross_fitted(sha: str, n: int) -> list[np.ndarray] | None:
     which is honest only for an encoder that was not fine-tuned on these
     exemplars: a warning says so.
     """
-    path = Path(__file__).resolve().parent / ".cache" / "router-oof.npz"
+    path = OOF_FILE
     try:
         with np.load(path) as data:
             if str(data["exemplars_sha256"]) == sha:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import sys
 import tempfile
@@ -43,14 +44,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from fit_router import SEED, folds  # noqa: E402
+from fit_router import OOF_FILE, SEED, folds  # noqa: E402
 
 from atlas_git.core.router import head as headmod  # noqa: E402
 from atlas_git.core.router import text  # noqa: E402
 from atlas_git.core.router.decision import INTENTS, TIERS  # noqa: E402
 
 DATA = ROOT / "atlas_git" / "data"
-OOF_FILE = ROOT / "benchmarks" / ".cache" / "router-oof.npz"
 TOKENIZER = DATA / "minilm-tokenizer.json"
 MAX_TOKENS = 128
 BATCH = 32
@@ -64,7 +64,7 @@ def _torch() -> Any:
         import torch
     except ImportError:
         sys.exit("torch is not installed: pip install -e '.[train]' (CPU wheel: torch==2.13.0)")
-    torch.set_num_threads(max(1, min(4, __import__("os").cpu_count() or 1)))
+    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     return torch
 
 
@@ -139,41 +139,47 @@ class Trainer:
         return np.vstack(out).astype(np.float32)
 
 
-def export_int8(trainer: Trainer, model: Any, out: Path, texts: list[str]) -> tuple[str, float]:
-    """ONNX export with the same inputs/outputs as the stock model, int8 weights.
-
-    Returns (sha256, the lowest cosine between fp32 torch and int8 onnx
-    embeddings on a sample of exemplars).
-    """
-    import onnxruntime as ort
-
+def export_int8(trainer: Trainer, model: Any, out: Path) -> str:
+    """ONNX export with the stock model's inputs and output, int8 weights; its sha256."""
     t = trainer.torch
+
+    class LastHidden(t.nn.Module):  # type: ignore[misc]
+        """Only ``last_hidden_state``, as the stock model and the runtime expect."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    names = ["input_ids", "attention_mask", "token_type_ids", "last_hidden_state"]
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "fp32.onnx"
         ids, mask = trainer._batch(["a sample request to trace"])
-        wrapper = _LastHidden(model, t)
-        t.onnx.export(wrapper, (ids, mask, t.zeros_like(ids)), str(fp32),
-                      input_names=["input_ids", "attention_mask", "token_type_ids"],
-                      output_names=["last_hidden_state"],
-                      dynamic_axes={n: {0: "batch", 1: "sequence"} for n in
-                                    ("input_ids", "attention_mask", "token_type_ids",
-                                     "last_hidden_state")},
+        t.onnx.export(LastHidden().eval(), (ids, mask, t.zeros_like(ids)), str(fp32),
+                      input_names=names[:3], output_names=names[3:],
+                      dynamic_axes={n: {0: "batch", 1: "sequence"} for n in names},
                       opset_version=17, dynamo=False)
         weight_only_int8(fp32, out)
-    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    return hashlib.sha256(out.read_bytes()).hexdigest()
+
+
+def shipped_agreement(trainer: Trainer, model: Any, texts: list[str]) -> float:
+    """Lowest cosine between the fp32 torch model and what routing will run.
+
+    Measured through the runtime's own backend (``adapters/embeddings``), so the
+    figure covers the int8 file, its metadata and onnxruntime's optimisation.
+    """
+    from atlas_git.adapters.embeddings import EmbeddingBackend
+
+    backend = EmbeddingBackend().load()
+    if not backend.available:
+        sys.exit(f"the exported encoder does not load: {backend.reason}")
     sample = texts[:: max(1, len(texts) // 200)]
-    ref = trainer.embed(model, sample)
-    worst = 1.0
-    for i, request in enumerate(sample):
-        enc = trainer.tok.encode(request)
-        a = np.array([enc.ids], dtype=np.int64)
-        m = np.array([enc.attention_mask], dtype=np.int64)
-        hidden = session.run(["last_hidden_state"], {"input_ids": a, "attention_mask": m,
-                                                     "token_type_ids": np.zeros_like(a)})[0][0]
-        vec = hidden[m[0] == 1].mean(axis=0)
-        vec /= np.linalg.norm(vec)
-        worst = min(worst, float(vec @ ref[i]))
-    return hashlib.sha256(out.read_bytes()).hexdigest(), worst
+    cosines = np.sum(backend.encode(sample) * trainer.embed(model, sample), axis=1)
+    return float(cosines.min())
 
 
 def weight_only_int8(src: Path, dst: Path) -> None:
@@ -215,22 +221,6 @@ def weight_only_int8(src: Path, dst: Path) -> None:
     onnx.save(model, str(dst))
 
 
-class _LastHidden:
-    """``model(...).last_hidden_state`` as a plain module for the exporter."""
-
-    def __new__(cls, model: Any, torch: Any) -> Any:
-        class Wrapper(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.model = model
-
-            def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-                return self.model(input_ids=input_ids, attention_mask=attention_mask,
-                                  token_type_ids=token_type_ids).last_hidden_state
-
-        return Wrapper().eval()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", type=Path, required=True,
@@ -260,12 +250,13 @@ def main() -> int:
     print(f"final: fine-tuning on all {len(texts)} exemplars", flush=True)
     model = trainer.fit(np.arange(len(texts)), SEED)
     out = DATA / "router-encoder.onnx"
-    digest, worst = export_int8(trainer, model, out, texts)
+    digest = export_int8(trainer, model, out)
     meta = {"sha256": digest, "base": "sentence-transformers/all-MiniLM-L6-v2",
             "exemplars_sha256": sha, "epochs": args.epochs, "lr": args.lr, "batch": BATCH,
             "scale": SCALE, "seed": SEED,
             "quantization": "weight-only int8, one scale per channel (DequantizeLinear)"}
     (DATA / "router-encoder.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    worst = shipped_agreement(trainer, model, texts)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, sha {digest[:12]}); int8 vs fp32 "
           f"cosine >= {worst:.4f}; {time.perf_counter() - started:.0f}s in all")
     return 0
